@@ -1,0 +1,1 @@
+"""mlc's own dialects, one per file: `nn` (tensor level)."""
