@@ -16,7 +16,8 @@ Every op shares one custom syntax:
     %r = nn.<op> %a, %b <param> = <value> <flag> {attrs} : <types>
 
 where `<types>` is a single type when every operand and the result have that type
-(`nn.add %a, %b : tensor<4xf32>`), and `T1, T2 -> R` otherwise. When `-> R` is left
+(`nn.add %a, %b : tensor<4xf32>`), `T -> R` when the operands share type `T`, and
+`T1, T2 -> R` otherwise. When `-> R` is left
 out the result type is inferred (or, for ops whose result cannot be inferred, taken
 to be the first operand's type). Parameter values are integers, floats (`1.0e-05`,
 `inf`, `-inf`, `nan`), integer lists (`[1, 0]`) or keywords (`tanh`); a flag is its
@@ -56,6 +57,7 @@ from xdsl.irdl import (
     OpDef,
     OperandDef,
     OptOperandDef,
+    OpTraits,
     VarOperandDef,
     base,
     irdl_op_definition,
@@ -68,8 +70,9 @@ from xdsl.irdl import (
     var_operand_def,
 )
 from xdsl.parser import Parser, UnresolvedOperand
+from xdsl.pattern_rewriter import RewritePattern
 from xdsl.printer import Printer
-from xdsl.traits import OpTrait, Pure
+from xdsl.traits import HasCanonicalizationPatternsTrait, OpTrait, Pure
 from xdsl.utils.exceptions import VerifyException
 
 # ---------------------------------------------------------------------------
@@ -88,6 +91,28 @@ class Composite(OpTrait):
 def is_composite(op: Operation | type[Operation]) -> bool:
     """Whether `op` (an op or an op class) is a composite of the `nn` dialect."""
     return op.has_trait(Composite)
+
+
+@dataclass(frozen=True)
+class NNCanonicalization(HasCanonicalizationPatternsTrait):
+    """Gives `canonicalize` the patterns registered for the op's class."""
+
+    def get_patterns(self, op: type[Operation]) -> tuple[RewritePattern, ...]:
+        from mlc.dialects.nn_canonicalization import patterns_for
+
+        return patterns_for(op)
+
+    @classmethod
+    def get_canonicalization_patterns(cls) -> tuple[RewritePattern, ...]:
+        return ()
+
+
+def primitive_traits() -> OpTraits:
+    return traits_def(Pure(), NNCanonicalization())
+
+
+def composite_traits() -> OpTraits:
+    return traits_def(Pure(), Composite(), NNCanonicalization())
 
 
 # ---------------------------------------------------------------------------
@@ -120,8 +145,7 @@ def promote_types(a: Attribute, b: Attribute) -> Attribute:
     """The element type a binary op computes in when its operands differ."""
     if a == b:
         return a
-    ranks = {str(a): a, str(b): b}
-    if set(ranks) == {"f16", "bf16"}:
+    if {str(a), str(b)} == {"f16", "bf16"}:
         return f32
     return max((a, b), key=lambda t: _PROMOTION_RANK[str(t)])
 
@@ -336,6 +360,8 @@ class NNOp(IRDLOperation):
         if types and all(t == self.result.type for t in types):
             printer.print_attribute(self.result.type)
             return
+        if len(set(types)) == 1:
+            types = types[:1]
         printer.print_list(types, printer.print_attribute)
         if types:
             printer.print_string(" -> ")
@@ -495,7 +521,7 @@ class UnaryOp(NNOp):
     """Element-wise op on one tensor; the result has the operand's type."""
 
     input = operand_def(TensorType)
-    traits = traits_def(Pure())
+    traits = primitive_traits()
     ELEMENT_KIND: ClassVar[str | None] = "float"
 
     @classmethod
@@ -508,7 +534,7 @@ class BinaryOp(NNOp):
 
     lhs = operand_def(TensorType)
     rhs = operand_def(TensorType)
-    traits = traits_def(Pure())
+    traits = primitive_traits()
     # Element kind of the *promoted* operand type.
     ELEMENT_KIND: ClassVar[str | None] = None
     PROMOTED_KIND: ClassVar[str] = "numeric"
@@ -548,7 +574,7 @@ class ReduceOp(NNOp):
     input = operand_def(TensorType)
     axes = prop_def(base(DenseArrayBase))
     keepdims = opt_prop_def(UnitAttr)
-    traits = traits_def(Pure())
+    traits = primitive_traits()
     ELEMENT_KIND: ClassVar[str | None] = "numeric"
 
     @classmethod
@@ -570,7 +596,7 @@ class SoftmaxLikeOp(NNOp):
 
     input = operand_def(TensorType)
     axis = prop_def(IntegerAttr)
-    traits = traits_def(Pure(), Composite())
+    traits = composite_traits()
     ELEMENT_KIND: ClassVar[str | None] = "float"
 
     @classmethod
@@ -608,7 +634,7 @@ class ConstantOp(NNOp):
 
     name = "nn.constant"
     value = prop_def(DenseIntOrFPElementsAttr)
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     def __init__(self, value: DenseIntOrFPElementsAttr) -> None:
         IRDLOperation.__init__(self, result_types=[value.type], properties={"value": value})
@@ -644,7 +670,7 @@ class SplatOp(NNOp):
 
     name = "nn.splat"
     value = prop_def(base(FloatAttr) | base(IntegerAttr))
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     def __init__(self, value: float, result_type: TensorType) -> None:
         attr = (
@@ -703,7 +729,7 @@ class IotaOp(NNOp):
 
     name = "nn.iota"
     dim = prop_def(IntegerAttr)
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -795,7 +821,7 @@ class SigmoidOp(UnaryOp):
     """`1 / (1 + e^-x)`. Composite: `decompose` expands it."""
 
     name = "nn.sigmoid"
-    traits = traits_def(Pure(), Composite())
+    traits = composite_traits()
 
 
 @irdl_op_definition
@@ -804,7 +830,7 @@ class ReluOp(UnaryOp):
 
     name = "nn.relu"
     ELEMENT_KIND: ClassVar[str | None] = "numeric"
-    traits = traits_def(Pure(), Composite())
+    traits = composite_traits()
 
 
 @irdl_op_definition
@@ -812,7 +838,7 @@ class SiluOp(UnaryOp):
     """`x * sigmoid(x)`. Composite."""
 
     name = "nn.silu"
-    traits = traits_def(Pure(), Composite())
+    traits = composite_traits()
 
 
 GELU_FORMS = ("none", "tanh")
@@ -829,7 +855,7 @@ class GeluOp(UnaryOp):
 
     name = "nn.gelu"
     approximate = opt_prop_def(StringAttr)
-    traits = traits_def(Pure(), Composite())
+    traits = composite_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -947,7 +973,7 @@ class SelectOp(NNOp):
     condition = operand_def(TensorType)
     on_true = operand_def(TensorType)
     on_false = operand_def(TensorType)
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -968,7 +994,7 @@ class CastOp(NNOp):
 
     name = "nn.cast"
     input = operand_def(TensorType)
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -1018,7 +1044,7 @@ class ReduceMeanOp(ReduceOp):
 
     name = "nn.reduce_mean"
     ELEMENT_KIND: ClassVar[str | None] = "float"
-    traits = traits_def(Pure(), Composite())
+    traits = composite_traits()
 
 
 # ---------------------------------------------------------------------------
@@ -1036,7 +1062,7 @@ class MatmulOp(NNOp):
     name = "nn.matmul"
     lhs = operand_def(TensorType)
     rhs = operand_def(TensorType)
-    traits = traits_def(Pure())
+    traits = primitive_traits()
     ELEMENT_KIND: ClassVar[str | None] = "numeric"
 
     @classmethod
@@ -1061,7 +1087,7 @@ class TransposeOp(NNOp):
     name = "nn.transpose"
     input = operand_def(TensorType)
     perm = prop_def(base(DenseArrayBase))
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -1079,7 +1105,7 @@ class ReshapeOp(NNOp):
 
     name = "nn.reshape"
     input = operand_def(TensorType)
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -1099,7 +1125,7 @@ class BroadcastToOp(NNOp):
 
     name = "nn.broadcast_to"
     input = operand_def(TensorType)
-    traits = traits_def(Pure(), Composite())
+    traits = composite_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -1125,7 +1151,7 @@ class BroadcastInDimOp(NNOp):
     name = "nn.broadcast_in_dim"
     input = operand_def(TensorType)
     dims = prop_def(base(DenseArrayBase))
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -1158,7 +1184,7 @@ class ExpandDimsOp(NNOp):
     name = "nn.expand_dims"
     input = operand_def(TensorType)
     axes = prop_def(base(DenseArrayBase))
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -1177,7 +1203,7 @@ class SqueezeOp(NNOp):
     name = "nn.squeeze"
     input = operand_def(TensorType)
     axes = prop_def(base(DenseArrayBase))
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -1198,7 +1224,7 @@ class ConcatOp(NNOp):
     name = "nn.concat"
     inputs = var_operand_def(TensorType)
     axis = prop_def(IntegerAttr)
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -1231,7 +1257,7 @@ class SliceOp(NNOp):
     start = prop_def(base(DenseArrayBase))
     stop = prop_def(base(DenseArrayBase))
     step = prop_def(base(DenseArrayBase))
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -1266,7 +1292,7 @@ class GatherOp(NNOp):
     input = operand_def(TensorType)
     indices = operand_def(TensorType)
     axis = prop_def(IntegerAttr)
-    traits = traits_def(Pure())
+    traits = primitive_traits()
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -1313,7 +1339,7 @@ class LayerNormOp(NNOp):
     axes = prop_def(base(DenseArrayBase))
     eps = prop_def(FloatAttr)
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
-    traits = traits_def(Pure(), Composite())
+    traits = composite_traits()
     ELEMENT_KIND: ClassVar[str | None] = "float"
 
     @classmethod
@@ -1333,7 +1359,7 @@ class RmsNormOp(NNOp):
     weight = opt_operand_def(TensorType)
     axes = prop_def(base(DenseArrayBase))
     eps = prop_def(FloatAttr)
-    traits = traits_def(Pure(), Composite())
+    traits = composite_traits()
     ELEMENT_KIND: ClassVar[str | None] = "float"
 
     @classmethod
@@ -1371,7 +1397,7 @@ class LinearOp(NNOp):
     input = operand_def(TensorType)
     weight = operand_def(TensorType)
     bias = opt_operand_def(TensorType)
-    traits = traits_def(Pure(), Composite())
+    traits = composite_traits()
     ELEMENT_KIND: ClassVar[str | None] = "numeric"
 
     @classmethod
@@ -1403,7 +1429,7 @@ class AttentionOp(NNOp):
     value = operand_def(TensorType)
     causal = opt_prop_def(UnitAttr)
     scale = opt_prop_def(FloatAttr)
-    traits = traits_def(Pure(), Composite())
+    traits = composite_traits()
     ELEMENT_KIND: ClassVar[str | None] = "float"
 
     @classmethod
