@@ -1,17 +1,34 @@
 """The xDSL context every mlc tool and API call parses into."""
 
+from collections.abc import Callable
+
 from xdsl.context import Context
 from xdsl.dialects import get_all_dialects
+from xdsl.ir import Dialect
 
 # Upstream dialects that mlc programs may use next to its own.
 UPSTREAM_DIALECTS = ("builtin", "func", "arith", "math", "scf", "cf", "memref", "llvm", "tensor")
 
 
-def mlc_dialects() -> dict:
-    """Name -> factory of the dialects mlc defines itself."""
+def _load_nn() -> Dialect:
     from mlc.dialects.nn import NN
 
-    return {"nn": lambda: NN}
+    return NN
+
+
+def _load_loop() -> Dialect:
+    from mlc.dialects.loop import LOOP
+
+    return LOOP
+
+
+def mlc_dialects() -> dict[str, Callable[[], Dialect]]:
+    """Name -> factory of the dialects mlc defines itself.
+
+    The factories import their dialect module only when the parser first meets one of
+    its ops, so making a context stays cheap.
+    """
+    return {"nn": _load_nn, "loop": _load_loop}
 
 
 def make_context() -> Context:

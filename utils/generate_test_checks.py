@@ -48,7 +48,9 @@ def checks(text: str, prefix: str = "CHECK") -> list[str]:
             rest = stripped[m.end() :]
         else:
             rest = stripped
-        rest = SSA.sub(lambda u: f"[[{names[u.group(1)]}]]" if u.group(1) in names else u.group(0), rest)
+        rest = SSA.sub(
+            lambda u: f"[[{names[u.group(1)]}]]" if u.group(1) in names else u.group(0), rest
+        )
         lhs = []
         for d in defined:
             names[d] = variable_name(d, rest.split(" ", 1)[0], taken)

@@ -9,7 +9,7 @@ Ops are either **primitives** (what later passes and backends handle) or
 **composites** (carrying the `Composite` trait), which `decompose` rewrites into
 primitives. Binary ops broadcast their operands the way numpy does and promote
 mixed element types (`i1 < i32 < i64 < f16, bf16 < f32 < f64`; f16 with bf16
-gives f32, as in PyTorch).
+gives f32, as in PyTorch). Integer arithmetic wraps around (two's complement).
 
 Every op shares one custom syntax:
 
@@ -52,13 +52,13 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
-    ConstraintContext,
     IRDLOperation,
     OpDef,
     OperandDef,
     OptOperandDef,
     OpTraits,
     VarOperandDef,
+    VerificationContext,
     base,
     irdl_op_definition,
     operand_def,
@@ -150,6 +150,14 @@ def promote_types(a: Attribute, b: Attribute) -> Attribute:
     return max((a, b), key=lambda t: _PROMOTION_RANK[str(t)])
 
 
+def _fits(value: int, element: Attribute) -> bool:
+    """Whether an integer is representable in a (signless, two's complement) integer type."""
+    if is_bool(element):
+        return value in (0, 1)
+    bits = element.width.data
+    return -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+
+
 def shape_of(t: Attribute) -> tuple[int, ...]:
     assert isinstance(t, TensorType)
     return tuple(t.get_shape())
@@ -167,7 +175,7 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
         dims = {s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0}
         dims.discard(1)
         if len(dims) > 1:
-            listed = ", ".join(f"({', '.join(map(str, s))})" for s in shapes)
+            listed = ", ".join(str(list(s)) for s in shapes)
             raise VerifyException(f"shapes {listed} are not broadcast-compatible")
         result.append(dims.pop() if dims else 1)
     return tuple(result)
@@ -178,14 +186,19 @@ def _check_axes(axes: Sequence[int], rank: int, what: str = "axis") -> None:
         if not 0 <= a < rank:
             raise VerifyException(f"{what} {a} is out of range for rank {rank}")
     if len(set(axes)) != len(axes):
-        raise VerifyException(f"{what}s {list(axes)} contain duplicates")
+        raise VerifyException(f"{what} list {list(axes)} contains duplicates")
 
 
-def _element_check(op_name: str, t: Attribute, kind: str) -> None:
-    checks = {"float": is_float, "numeric": is_numeric, "integer": lambda x: not is_float(x)}
-    if not checks[kind](t):
-        wanted = {"float": "floating-point", "numeric": "numeric (non-i1)", "integer": "integer"}
-        raise VerifyException(f"'{op_name}' expects {wanted[kind]} elements, got {t}")
+_ELEMENT_KINDS = {
+    "float": (is_float, "floating-point"),
+    "numeric": (is_numeric, "numeric (non-i1)"),
+}
+
+
+def _element_check(t: Attribute, kind: str) -> None:
+    accepts, wanted = _ELEMENT_KINDS[kind]
+    if not accepts(t):
+        raise VerifyException(f"expects {wanted} elements, got {t}")
 
 
 # ---------------------------------------------------------------------------
@@ -209,12 +222,21 @@ def _param_candidates(value: ParamValue) -> list[Attribute]:
 
 def _param_attr(op_def: OpDef, name: str, value: ParamValue) -> Attribute:
     constr = op_def.properties[name].constr
-    for attr in _param_candidates(value):
+
+    def accepts(attr: Attribute) -> bool:
         try:
-            constr.verify(attr, ConstraintContext())
-            return attr
+            constr.verify(attr, VerificationContext())
+            return True
         except VerifyException:
-            continue
+            return False
+
+    for attr in _param_candidates(value):
+        if accepts(attr):
+            return attr
+    if value is True:
+        raise VerifyException(f"parameter '{name}' needs a value ('{name} = ...')")
+    if accepts(UnitAttr()):
+        raise VerifyException(f"'{name}' is a flag and takes no value")
     raise VerifyException(f"invalid value {value!r} for parameter '{name}'")
 
 
@@ -312,16 +334,23 @@ class NNOp(IRDLOperation):
         **params: ParamValue | None,
     ) -> None:
         op_def = self.get_irdl_definition()
+        known = [n for n in op_def.properties if n != "operandSegmentSizes"]
+        for name in params:
+            if name not in known:
+                raise TypeError(
+                    f"'{op_def.name}' has no parameter '{name}' (parameters: {', '.join(known) or 'none'})"
+                )
         properties = {
             name: _param_attr(op_def, name, value)
             for name, value in params.items()
             if value is not None and value is not False
         }
         values = [SSAValue.get(o) for o in operands]
+        segments = _operand_segments(op_def, values)
         if result_type is None:
             result_type = self.infer_result_type([v.type for v in values], properties, None)
         super().__init__(
-            operands=_operand_segments(op_def, values),
+            operands=segments,
             result_types=[result_type],
             properties=properties,
         )
@@ -338,7 +367,7 @@ class NNOp(IRDLOperation):
         _check_tensor(self.result.type, "result")
         if self.ELEMENT_KIND is not None:
             for t in types:
-                _element_check(self.name, t.element_type, self.ELEMENT_KIND)
+                _element_check(t.element_type, self.ELEMENT_KIND)
         inferred = self.infer_result_type(types, self.properties, self.result.type)
         if inferred != self.result.type:
             raise VerifyException(
@@ -373,30 +402,42 @@ class NNOp(IRDLOperation):
         properties = cls._parse_params(parser)
         attributes = parser.parse_optional_attr_dict()
         parser.parse_punctuation(":")
+        types_start = parser.pos
         types = [parser.parse_type()]
         while parser.parse_optional_punctuation(",") is not None:
             types.append(parser.parse_type())
         result_type = None
         if parser.parse_optional_punctuation("->") is not None:
             result_type = parser.parse_type()
+        types_end = parser.pos
         if not operands:
             if result_type is not None or len(types) != 1:
-                parser.raise_error(f"'{cls.name}' takes no operands: expected ': <result type>'")
+                parser.raise_error(
+                    f"'{cls.name}' takes no operands: expected ': <result type>'",
+                    types_start,
+                    types_end,
+                )
             result_type = types[0]
             types = []
         elif len(types) == 1:
             types = types * len(operands)
         if len(types) != len(operands):
             parser.raise_error(
-                f"'{cls.name}' has {len(operands)} operands but {len(types)} operand types"
+                f"'{cls.name}' has {len(operands)} operands but {len(types)} operand types",
+                types_start,
+                types_end,
             )
         values = [parser.resolve_operand(o, t) for o, t in zip(operands, types, strict=True)]
+        try:
+            segments = _operand_segments(cls.get_irdl_definition(), values)
+        except TypeError as e:
+            parser.raise_error(str(e), types_start, types_end)
         if result_type is None:
             result_type = cls._result_type_when_elided(types, properties)
         op = cls.__new__(cls)
         IRDLOperation.__init__(
             op,
-            operands=_operand_segments(cls.get_irdl_definition(), values),
+            operands=segments,
             result_types=[result_type],
             properties=properties,
             attributes=attributes,
@@ -430,10 +471,10 @@ class NNOp(IRDLOperation):
                 parser.raise_error(
                     f"unknown parameter '{name}' for '{cls.name}' (expected: {expected})",
                     pos,
-                    parser.pos,
+                    pos + len(name),
                 )
             if name in properties:
-                parser.raise_error(f"parameter '{name}' given twice", pos, parser.pos)
+                parser.raise_error(f"parameter '{name}' given twice", pos, pos + len(name))
             value: ParamValue = True
             if parser.parse_optional_punctuation("=") is not None:
                 value = _parse_param_value(parser)
@@ -509,7 +550,9 @@ def _operand_segments(op_def: OpDef, values: Sequence[SSAValue]) -> list:
             segments.append(values[position] if position < len(values) else [])
         position += take
     if position != len(values) or spare > 0:
-        raise VerifyException(f"expected {required} operands, got {len(values)}")
+        optional = len(defs) - required
+        expected = f"{required} to {required + optional}" if optional else str(required)
+        raise TypeError(f"'{op_def.name}' expects {expected} operands, got {len(values)}")
     return segments
 
 
@@ -543,7 +586,7 @@ class BinaryOp(NNOp):
     def infer_result_type(cls, operand_types, params, stated):
         lhs, rhs = operand_types
         element = promote_types(lhs.element_type, rhs.element_type)
-        _element_check(cls.name, element, cls.PROMOTED_KIND)
+        _element_check(element, cls.PROMOTED_KIND)
         shape = broadcast_shapes(shape_of(lhs), shape_of(rhs))
         return tensor_type(cls.result_element_type(element), shape)
 
@@ -554,8 +597,6 @@ class BinaryOp(NNOp):
 
 class CompareOp(BinaryOp):
     """Element-wise comparison with broadcasting; yields i1."""
-
-    PROMOTED_KIND: ClassVar[str] = "any"
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
@@ -606,11 +647,11 @@ class SoftmaxLikeOp(NNOp):
         return t
 
 
-def _check_same_element_types(op_name: str, types: Sequence[TensorType]) -> None:
+def _check_same_element_types(types: Sequence[TensorType]) -> None:
     elements = {t.element_type for t in types}
     if len(elements) > 1:
         listed = ", ".join(sorted(str(e) for e in elements))
-        raise VerifyException(f"'{op_name}' operands must have one element type, got {listed}")
+        raise VerifyException(f"operands must have one element type, got {listed}")
 
 
 def _check_trailing_axes(axes: Sequence[int], rank: int) -> None:
@@ -629,7 +670,7 @@ def _check_trailing_axes(axes: Sequence[int], rank: int) -> None:
 class ConstantOp(NNOp):
     """A tensor with the elements of a dense attribute.
 
-    Syntax: `%c = nn.constant dense<[1.0, 2.0]> : tensor<2xf32>`.
+    Syntax: `%c = nn.constant {attrs} dense<[1.0, 2.0]> : tensor<2xf32>`.
     """
 
     name = "nn.constant"
@@ -644,18 +685,20 @@ class ConstantOp(NNOp):
         return params["value"].type
 
     def print(self, printer: Printer) -> None:
+        # Discardable attributes come first, as in MLIR's arith.constant.
+        printer.print_op_attributes(self.attributes)
         printer.print_string(" ")
         printer.print_attribute(self.value)
-        printer.print_op_attributes(self.attributes)
 
     @classmethod
     def parse(cls, parser: Parser) -> Self:
+        attributes = parser.parse_optional_attr_dict()
         pos = parser.pos
         value = parser.parse_attribute()
         if not isinstance(value, DenseIntOrFPElementsAttr):
             parser.raise_error("'nn.constant' expects a dense elements attribute", pos, parser.pos)
         op = cls(value)
-        op.attributes |= parser.parse_optional_attr_dict()
+        op.attributes |= attributes
         return op
 
 
@@ -688,8 +731,8 @@ class SplatOp(NNOp):
         if is_float(element) != isinstance(value, FloatAttr):
             kind = "a float" if is_float(element) else "an integer"
             raise VerifyException(f"splat value for {element} elements must be {kind}")
-        if is_bool(element) and value.value.data not in (0, 1):
-            raise VerifyException("splat value for i1 elements must be 0 or 1")
+        if isinstance(value, IntegerAttr) and not _fits(value.value.data, element):
+            raise VerifyException(f"splat value {value.value.data} does not fit in {element}")
         return stated
 
     def print(self, printer: Printer) -> None:
@@ -736,7 +779,7 @@ class IotaOp(NNOp):
         assert stated is not None
         _check_axes([_params(params)["dim"]], stated.get_num_dims(), "dim")
         if is_bool(stated.element_type):
-            raise VerifyException("'nn.iota' cannot produce i1 elements")
+            raise VerifyException("cannot produce i1 elements")
         return stated
 
 
@@ -914,7 +957,7 @@ class MinOp(BinaryOp):
 
 @irdl_op_definition
 class PowOp(BinaryOp):
-    """`lhs ** rhs`; floats only."""
+    """`lhs ** rhs` with C `pow` semantics (`(-2) ** 2 == 4`); floats only."""
 
     name = "nn.pow"
     PROMOTED_KIND: ClassVar[str] = "float"
@@ -988,8 +1031,9 @@ class SelectOp(NNOp):
 class CastOp(NNOp):
     """Element type conversion, as numpy's `astype`; the shape is unchanged.
 
-    Float to integer truncates toward zero (out-of-range values are undefined);
-    to i1 is `x != 0`. Syntax: `nn.cast %x : tensor<4xf32> -> tensor<4xf16>`.
+    Float to integer truncates toward zero (NaN and out-of-range values are
+    undefined); to i1 is `x != 0`; float narrowing rounds to nearest even; integer
+    narrowing wraps. Syntax: `nn.cast %x : tensor<4xf32> -> tensor<4xf16>`.
     """
 
     name = "nn.cast"
@@ -1040,7 +1084,9 @@ class ReduceMinOp(ReduceOp):
 
 @irdl_op_definition
 class ReduceMeanOp(ReduceOp):
-    """Arithmetic mean over `axes` (sum, then scale by 1/count). Composite."""
+    """Arithmetic mean over `axes`: the sum divided by the count (NaN over no elements).
+
+    Composite."""
 
     name = "nn.reduce_mean"
     ELEMENT_KIND: ClassVar[str | None] = "float"
@@ -1068,7 +1114,7 @@ class MatmulOp(NNOp):
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
         lhs, rhs = operand_types
-        _check_same_element_types(cls.name, operand_types)
+        _check_same_element_types(operand_types)
         a, b = shape_of(lhs), shape_of(rhs)
         if len(a) < 2 or len(b) < 2:
             raise VerifyException(
@@ -1135,7 +1181,11 @@ class BroadcastToOp(NNOp):
         if stated.element_type != t.element_type:
             raise VerifyException("broadcast_to cannot change the element type")
         target = shape_of(stated)
-        if len(target) < t.get_num_dims() or broadcast_shapes(shape_of(t), target) != target:
+        try:
+            compatible = broadcast_shapes(shape_of(t), target) == target
+        except VerifyException:
+            compatible = False
+        if not compatible:
             raise VerifyException(f"{t} cannot be broadcast to {stated}")
         return stated
 
@@ -1230,7 +1280,7 @@ class ConcatOp(NNOp):
     def infer_result_type(cls, operand_types, params, stated):
         if not operand_types:
             raise VerifyException("concat needs at least one operand")
-        _check_same_element_types(cls.name, operand_types)
+        _check_same_element_types(operand_types)
         axis = _params(params)["axis"]
         first = shape_of(operand_types[0])
         _check_axes([axis], len(first))
@@ -1284,8 +1334,8 @@ class GatherOp(NNOp):
     """`np.take(input, indices, axis)`: embedding lookup when `axis = 0`.
 
     Result shape: `input.shape[:axis] + indices.shape + input.shape[axis+1:]`.
-    An index outside `[0, input.shape[axis])` is an error in the interpreter and
-    is clamped into range by compiled code.
+    An index outside `[0, input.shape[axis])` (negative ones included: they do not
+    wrap) is an error in the interpreter and is clamped into range by compiled code.
     """
 
     name = "nn.gather"
@@ -1376,7 +1426,7 @@ def _infer_norm(
     shape = shape_of(x)
     _check_trailing_axes(axes, len(shape))
     if p["eps"] < 0:
-        raise VerifyException(f"eps must be >= 0, got {p['eps']}")
+        raise VerifyException(f"eps must be >= 0, got {format_float(p['eps'])}")
     normalized = tuple(shape[a] for a in sorted(axes))
     for t in affine:
         if t.element_type != x.element_type or shape_of(t) != normalized:
@@ -1402,7 +1452,7 @@ class LinearOp(NNOp):
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
-        _check_same_element_types(cls.name, operand_types)
+        _check_same_element_types(operand_types)
         x, w, *bias = operand_types
         xs, ws = shape_of(x), shape_of(w)
         if len(xs) < 1 or len(ws) != 2:
@@ -1434,14 +1484,18 @@ class AttentionOp(NNOp):
 
     @classmethod
     def infer_result_type(cls, operand_types, params, stated):
-        _check_same_element_types(cls.name, operand_types)
+        _check_same_element_types(operand_types)
         q, k, v = (shape_of(t) for t in operand_types)
         if not len(q) == len(k) == len(v) >= 2:
             raise VerifyException("query, key and value must have one rank >= 2")
         if q[:-2] != k[:-2] or q[:-2] != v[:-2]:
-            raise VerifyException(f"batch dims differ: {q[:-2]}, {k[:-2]}, {v[:-2]}")
+            raise VerifyException(
+                f"batch dims differ: {list(q[:-2])}, {list(k[:-2])}, {list(v[:-2])}"
+            )
         if q[-1] != k[-1]:
             raise VerifyException(f"query and key feature dims differ: {q[-1]} vs {k[-1]}")
+        if q[-1] == 0 and _params(params).get("scale") is None:
+            raise VerifyException("zero query features need an explicit scale")
         if k[-2] != v[-2]:
             raise VerifyException(f"key and value lengths differ: {k[-2]} vs {v[-2]}")
         return tensor_type(operand_types[0].element_type, (*q[:-1], v[-1]))

@@ -55,9 +55,7 @@ def _subtractive_identity(value: SSAValue) -> bool:
     return _is_splat_of(value, 0)
 
 
-def _replace_if_same_type(
-    op: nn.NNOp, value: SSAValue, rewriter: PatternRewriter
-) -> None:
+def _replace_if_same_type(op: nn.NNOp, value: SSAValue, rewriter: PatternRewriter) -> None:
     # Only when no broadcast or promotion was hiding in the op.
     if value.type == op.result.type:
         rewriter.replace(op, [], [value])
@@ -198,21 +196,19 @@ class FoldConstantOperands(RewritePattern):
             isinstance(v.owner, nn.ConstantOp | nn.SplatOp) for v in op.operands
         ):
             return
-        from mlc.interpreter import evaluate_op
+        from mlc.interpreter import implementation_for
 
         result_type = op.result.type
         if all_splats and isinstance(op, _ELEMENTWISE):
-            scalars = [
-                np.full((), splat_value(v), dtype=_numpy_dtype(v.type)) for v in op.operands
-            ]
+            scalars = [np.full((), splat_value(v), dtype=_numpy_dtype(v.type)) for v in op.operands]
             scalar_op = _scalar_twin(op)
-            (value,) = evaluate_op(scalar_op, scalars)
+            value = implementation_for(scalar_op)(scalar_op, *scalars)
             scalar_op.erase()
             rewriter.replace(op, nn.SplatOp(value.item(), result_type))
             return
         if math.prod(nn.shape_of(result_type)) > MAX_FOLDED_ELEMENTS:
             return
-        (value,) = evaluate_op(op, [_defining_constant(v) for v in op.operands])
+        value = implementation_for(op)(op, *(_defining_constant(v) for v in op.operands))
         rewriter.replace(op, nn.ConstantOp(_dense(value, result_type)))
 
 
@@ -231,10 +227,8 @@ def _scalar_twin(op: nn.NNOp) -> nn.NNOp:
 
 
 def _dense(value: np.ndarray, result_type: TensorType) -> DenseIntOrFPElementsAttr:
-    flat = value.reshape(-1)
-    if nn.is_float(result_type.element_type):
-        return DenseIntOrFPElementsAttr.create_dense_float(result_type, [float(x) for x in flat])
-    return DenseIntOrFPElementsAttr.create_dense_int(result_type, [int(x) for x in flat])
+    convert = float if nn.is_float(result_type.element_type) else int
+    return DenseIntOrFPElementsAttr.from_list(result_type, [convert(x) for x in value.flat])
 
 
 _PATTERNS: dict[type[Operation], list[RewritePattern]] = defaultdict(list)

@@ -171,7 +171,9 @@ def decompose_reduce_mean(e: Emitter, op: nn.ReduceMeanOp, args: list[SSAValue])
     mean = _mean(e, x, op.param("axes"))
     if op.param("keepdims"):
         return mean
-    return e.emit(nn.ReshapeOp(mean, result_type=nn.tensor_type(mean.type.element_type, _shape(op))))
+    return e.emit(
+        nn.ReshapeOp(mean, result_type=nn.tensor_type(mean.type.element_type, _shape(op)))
+    )
 
 
 def _shape(op: nn.NNOp) -> tuple[int, ...]:
@@ -238,9 +240,7 @@ def _transpose_last(e: Emitter, value: SSAValue) -> SSAValue:
 def _reshape(e: Emitter, value: SSAValue, shape: Sequence[int]) -> SSAValue:
     if nn.shape_of(value.type) == tuple(shape):
         return value
-    return e.emit(
-        nn.ReshapeOp(value, result_type=nn.tensor_type(value.type.element_type, shape))
-    )
+    return e.emit(nn.ReshapeOp(value, result_type=nn.tensor_type(value.type.element_type, shape)))
 
 
 @decomposes(nn.LinearOp)
@@ -339,8 +339,7 @@ def _explicit_matmul_operands(e: Emitter, operands: list[SSAValue]) -> list[SSAV
     lhs, rhs = (nn.shape_of(v.type) for v in operands)
     batch = nn.broadcast_shapes(lhs[:-2], rhs[:-2])
     return [
-        e.broadcast(v, (*batch, *shape[-2:]))
-        for v, shape in zip(operands, (lhs, rhs), strict=True)
+        e.broadcast(v, (*batch, *shape[-2:])) for v, shape in zip(operands, (lhs, rhs), strict=True)
     ]
 
 

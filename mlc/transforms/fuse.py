@@ -1,0 +1,485 @@
+"""`fuse`: groups nn primitives into `loop.kernel`s that touch memory once.
+
+Ops are visited in program order. A compute op joins the kernel of one of its
+producers when it reads the producer's values at the very points the kernel
+computes them, so the value passes as a scalar and never reaches memory:
+
+* **vertical**: point-wise chains (broadcasts, transposes and other views are
+  index maps on the way, never copies);
+* **reduction**: producers into a reduction, and consumers that use the reduced
+  value over the same rows; a parallel dim the consumer iterates becomes an inner
+  dim swept after the reduction, so softmax and layer_norm are one kernel;
+* **epilogue**: point-wise consumers of a matmul over its output dims;
+* **horizontal**: afterwards, kernels with the same domain that read a common input
+  merge so the input is read once.
+
+`can_join` says why an op may *not* join a kernel; the reason becomes a remark
+(`fuse{remarks=true}`). A value that leaves its kernel (used by another kernel or
+returned) is stored once and loaded by its readers: nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Operation, SSAValue
+from xdsl.ir.affine import AffineDimExpr, AffineExpr
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from mlc.diagnostics import CompileError, emit_remark
+from mlc.dialects import nn
+from mlc.lowering.nn_to_loop import (
+    VIEW_OPS,
+    Exprs,
+    KernelBuilder,
+    Member,
+    is_compute,
+    is_materialized_view,
+    iteration_space,
+    source_of,
+    source_value,
+)
+from mlc.passes import register_pass
+from mlc.transforms.verify_primitives import why_not_primitive
+
+FUSION_KINDS = ("vertical", "reduction", "epilogue", "horizontal")
+
+
+@dataclass
+class Group:
+    """A kernel in the making: a domain and the ops placed in it."""
+
+    id: int
+    sizes: list[int]
+    reduced: set[int]
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def has_contraction(self) -> bool:
+        return any(isinstance(m.op, nn.MatmulOp) for m in self.members)
+
+    @property
+    def has_reduction(self) -> bool:
+        return any(iteration_space(m.op).reduced for m in self.members)
+
+    def member(self, op: Operation) -> Member | None:
+        return next((m for m in self.members if m.op is op), None)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an op goes in a kernel: its dims' kernel exprs and the kernel's reduced dims."""
+
+    exprs: Exprs
+    reduced: frozenset[int]
+    kind: str
+
+
+@dataclass
+class FusionOptions:
+    vertical: bool
+    reduction: bool
+    epilogue: bool
+    horizontal: bool
+    max_ops: int
+
+
+# ---------------------------------------------------------------------------
+# The decision
+
+
+def reads_of(op: Operation) -> Iterator[tuple[int, SSAValue, Exprs | None]]:
+    """Each operand's underlying tensor and indices (over the op's dims), through views."""
+    space = iteration_space(op)
+    for k, operand in enumerate(op.operands):
+        exprs = space.operand_exprs[k]
+        if exprs is None:
+            yield k, source_value(operand), None
+            continue
+        value, source_exprs = source_of(operand, exprs)
+        yield k, value, source_exprs
+
+
+def can_join(
+    group: Group,
+    op: Operation,
+    groups_of: dict[Operation, Group],
+    options: FusionOptions,
+) -> Placement | str:
+    """A placement of `op` in `group`, or the reason it cannot join."""
+    space = iteration_space(op)
+    sizes = space.sizes
+    phi: dict[int, AffineExpr] = {}
+    for _, value, exprs in reads_of(op):
+        producer = groups_of.get(value.owner)
+        if producer is not group:
+            continue
+        name = _value_name(value)
+        if exprs is None:
+            return f"reads {name} at data-dependent indices"
+        produced = group.member(value.owner).result_exprs()
+        shape = nn.shape_of(value.type)
+        for n, (p, r) in enumerate(zip(produced, exprs, strict=True)):
+            if shape[n] == 1:
+                continue
+            if not isinstance(r, AffineDimExpr):
+                return (
+                    f"reads {name} through the index map ({r}) of a slice or reshape; "
+                    "it would need values of other iterations"
+                )
+            if not isinstance(p, AffineDimExpr) or phi.get(r.position, p) != p:
+                return f"reads {name} in a different order than the kernel computes it"
+            phi[r.position] = p
+    free_reduced = [g for g in sorted(group.reduced) if g not in phi.values()]
+    for d in range(len(sizes)):
+        if d in phi:
+            continue
+        if sizes[d] == 1:
+            phi[d] = AffineExpr.constant(0)
+            continue
+        match = next((g for g in free_reduced if group.sizes[g] == sizes[d]), None)
+        if match is None:
+            prologue = " (a contraction prologue)" if isinstance(op, nn.MatmulOp) else ""
+            return (
+                f"would recompute kernel #{group.id} for each of the {sizes[d]} values of "
+                f"dim {d}{prologue}"
+            )
+        free_reduced.remove(match)
+        phi[d] = AffineExpr.dimension(match)
+    covered = {e.position for e in phi.values() if isinstance(e, AffineDimExpr)}
+    for g, size in enumerate(group.sizes):
+        if g not in covered and g not in group.reduced and size > 1:
+            return f"would compute it redundantly along dim {g} of kernel #{group.id}"
+    own_reduced = frozenset(
+        phi[d].position for d in space.reduced if isinstance(phi[d], AffineDimExpr)
+    )
+    kernel_reduced = {g for g in group.reduced if group.sizes[g] > 1}
+    reduced = frozenset(group.reduced)
+    if space.reduced:
+        if group.has_reduction and own_reduced != kernel_reduced:
+            return (
+                f"reduction dims differ: kernel #{group.id} reduces dims {sorted(kernel_reduced)}, "
+                f"the op dims {sorted(own_reduced)}"
+            )
+        reduced = reduced | own_reduced
+    kind = _kind(group, op)
+    if not getattr(options, kind):
+        return f"{kind} fusion is disabled"
+    if isinstance(op, nn.MatmulOp) and group.members:
+        return "fusing into a contraction's prologue is not supported"
+    if len(group.members) >= options.max_ops:
+        return f"kernel #{group.id} already has the maximum of {options.max_ops} ops"
+    for _, value, _ in reads_of(op):
+        other = groups_of.get(value.owner)
+        if other is not None and other is not group and _depends_on(other, group, groups_of):
+            return f"kernel #{other.id} reads kernel #{group.id}: fusing would create a cycle"
+    return Placement(tuple(phi[d] for d in range(len(sizes))), reduced, kind)
+
+
+def _kind(group: Group, op: Operation) -> str:
+    if group.has_contraction:
+        return "epilogue"
+    if iteration_space(op).reduced or group.has_reduction:
+        return "reduction"
+    return "vertical"
+
+
+def _depends_on(group: Group, target: Group, groups_of: dict[Operation, Group]) -> bool:
+    """Whether `group` reads, directly or through other kernels, a value of `target`."""
+    seen, work = set(), [group]
+    while work:
+        g = work.pop()
+        if g is target:
+            return True
+        if g.id in seen:
+            continue
+        seen.add(g.id)
+        for m in g.members:
+            for _, value, _ in reads_of(m.op):
+                producer = groups_of.get(value.owner)
+                if producer is not None and producer is not g:
+                    work.append(producer)
+    return False
+
+
+def _value_name(value: SSAValue) -> str:
+    return f"%{value.name_hint}" if value.name_hint else f"the result of '{value.owner.name}'"
+
+
+# ---------------------------------------------------------------------------
+# Grouping
+
+
+def form_groups(
+    block_ops: Sequence[Operation], options: FusionOptions, remarks: bool
+) -> list[Group]:
+    groups: list[Group] = []
+    groups_of: dict[Operation, Group] = {}
+    for op in block_ops:
+        if not is_compute(op):
+            continue
+        placement, target = None, None
+        for candidate in _candidates(op, groups_of):
+            decision = can_join(candidate, op, groups_of, options)
+            if isinstance(decision, Placement):
+                placement, target = decision, candidate
+                break
+            if remarks:
+                emit_remark(op, f"not fused into kernel #{candidate.id}: {decision}")
+        if target is None:
+            space = iteration_space(op)
+            target = Group(len(groups), list(space.sizes), set(space.reduced))
+            groups.append(target)
+            placement = Placement(
+                tuple(AffineExpr.dimension(d) for d in range(space.rank)),
+                frozenset(space.reduced),
+                "new",
+            )
+        target.reduced = set(placement.reduced)
+        target.members.append(Member(op, placement.exprs))
+        groups_of[op] = target
+    if options.horizontal:
+        groups = _merge_siblings(groups, groups_of, remarks)
+    return groups
+
+
+def _candidates(op: Operation, groups_of: dict[Operation, Group]) -> list[Group]:
+    """Kernels producing what `op` reads, the most recently started first."""
+    found: dict[int, Group] = {}
+    for _, value, _ in reads_of(op):
+        group = groups_of.get(value.owner)
+        if group is not None:
+            found[group.id] = group
+    return [found[i] for i in sorted(found, reverse=True)]
+
+
+def _inputs(group: Group, groups_of: dict[Operation, Group]) -> set[SSAValue]:
+    return {
+        value
+        for m in group.members
+        for _, value, _ in reads_of(m.op)
+        if groups_of.get(value.owner) is not group
+    }
+
+
+def _merge_siblings(
+    groups: list[Group], groups_of: dict[Operation, Group], remarks: bool
+) -> list[Group]:
+    """Horizontal fusion: same domain, a shared input, no path between them."""
+    merged: list[Group] = []
+    for group in groups:
+        target = next(
+            (
+                g
+                for g in merged
+                if g.sizes == group.sizes
+                and g.reduced == group.reduced
+                and _inputs(g, groups_of) & _inputs(group, groups_of)
+                and not _depends_on(group, g, groups_of)
+                and not _depends_on(g, group, groups_of)
+            ),
+            None,
+        )
+        if target is None:
+            merged.append(group)
+            continue
+        target.members.extend(group.members)
+        for m in group.members:
+            groups_of[m.op] = target
+    for n, g in enumerate(merged):
+        g.id = n
+    return merged
+
+
+# ---------------------------------------------------------------------------
+# Emission
+
+
+def _escaping_values(group: Group, groups_of: dict[Operation, Group]) -> list[SSAValue]:
+    """Member results needed outside the kernel: stored as its outputs."""
+
+    def escapes(value: SSAValue) -> bool:
+        for use in value.uses:
+            user = use.operation
+            if isinstance(user, VIEW_OPS) and not is_materialized_view(user):
+                if escapes(user.result):
+                    return True
+            elif groups_of.get(user) is not group:
+                return True
+        return False
+
+    return [m.op.results[0] for m in group.members if escapes(m.op.results[0])]
+
+
+def _topological(groups: list[Group], groups_of: dict[Operation, Group]) -> list[Group]:
+    order: list[Group] = []
+    placed: set[int] = set()
+
+    def visit(g: Group) -> None:
+        if g.id in placed:
+            return
+        placed.add(g.id)
+        for m in g.members:
+            for _, value, _ in reads_of(m.op):
+                producer = groups_of.get(value.owner)
+                if producer is not None and producer is not g:
+                    visit(producer)
+        order.append(g)
+
+    for g in groups:
+        visit(g)
+    return order
+
+
+@dataclass
+class KernelReport:
+    name: str
+    ops: list[str]
+    sizes: list[int]
+    reduced: list[int]
+    bytes_read: int
+    bytes_written: int
+
+
+def tensor_bytes(t: TensorType) -> int:
+    from mlc.interpreter import numpy_dtype
+
+    count = 1
+    for d in t.get_shape():
+        count *= d
+    return count * numpy_dtype(t.element_type).itemsize
+
+
+def fuse_function(
+    function: func.FuncOp, options: FusionOptions, remarks: bool
+) -> list[KernelReport]:
+    block = function.body.block
+    for op in block.ops:
+        if (reason := why_not_primitive(op)) is not None:
+            raise CompileError.at(op, f"fuse needs explicit primitives: {reason}")
+    groups = form_groups(list(block.ops), options, remarks)
+    groups_of = {m.op: g for g in groups for m in g.members}
+    terminator = block.last_op
+    reports = []
+    for n, group in enumerate(_topological(groups, groups_of)):
+        name = f"{function.sym_name.data}_k{n}"
+        builder = KernelBuilder(tuple(group.sizes), frozenset(group.reduced), name)
+        builder.location = group.members[0].op.location
+        for member in sorted(group.members, key=lambda m: _position(block, m.op)):
+            builder.emit(member)
+        escaping = _escaping_values(group, groups_of)
+        for value in escaping:
+            builder.store(value)
+        kernel = builder.build()
+        Rewriter.insert_op(kernel, InsertPoint.before(terminator))
+        for value, result in zip(escaping, kernel.outputs, strict=True):
+            result.name_hint = value.name_hint
+            value.replace_all_uses_with(result)
+        reports.append(
+            KernelReport(
+                name,
+                [m.op.name for m in group.members],
+                list(group.sizes),
+                sorted(group.reduced),
+                sum(tensor_bytes(v.type) for v in kernel.inputs),
+                sum(tensor_bytes(r.type) for r in kernel.outputs),
+            )
+        )
+    _erase_dead_nn_ops(block)
+    return reports
+
+
+def _position(block, op: Operation) -> int:
+    return block.get_operation_index(op)
+
+
+def _erase_dead_nn_ops(block) -> None:
+    for op in reversed(list(block.ops)):
+        if isinstance(op, nn.NNOp) and not any(r.uses for r in op.results):
+            Rewriter.erase_op(op)
+
+
+# ---------------------------------------------------------------------------
+# The pass
+
+
+@register_pass
+@dataclass(frozen=True)
+class FusePass(ModulePass):
+    """Groups nn primitives into loop.kernels that read inputs and write outputs once."""
+
+    name = "fuse"
+
+    vertical: bool = field(default=True, metadata={"help": "fuse point-wise chains"})
+    reduction: bool = field(
+        default=True, metadata={"help": "fuse into and after reductions over the same rows"}
+    )
+    epilogue: bool = field(
+        default=True, metadata={"help": "fuse point-wise consumers into matmuls"}
+    )
+    horizontal: bool = field(
+        default=True, metadata={"help": "merge kernels with one domain that read a common input"}
+    )
+    max_ops: int = field(default=64, metadata={"help": "most nn ops in one kernel"})
+    remarks: bool = field(
+        default=False, metadata={"help": "explain each refused fusion as a remark"}
+    )
+    report: bool = field(
+        default=False, metadata={"help": "print the kernels and bytes moved to stderr"}
+    )
+
+    def __post_init__(self) -> None:
+        if self.max_ops < 1:
+            raise ValueError(f"max-ops must be >= 1, got {self.max_ops}")
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        options = FusionOptions(
+            self.vertical, self.reduction, self.epilogue, self.horizontal, self.max_ops
+        )
+        for function in [f for f in op.walk() if isinstance(f, func.FuncOp) and f.body.blocks]:
+            before = unfused_bytes(function)
+            minimum = minimum_bytes(function)
+            reports = fuse_function(function, options, self.remarks)
+            if self.report:
+                sys.stderr.write(format_report(function.sym_name.data, reports, before, minimum))
+
+
+def unfused_bytes(function: func.FuncOp) -> int:
+    """Memory traffic with one kernel per primitive: every operand read, every result written."""
+    total = 0
+    for op in function.body.block.ops:
+        if isinstance(op, nn.NNOp) and not isinstance(op, nn.ConstantOp):
+            tensors = {v for v in op.operands}
+            total += sum(tensor_bytes(v.type) for v in tensors) + tensor_bytes(op.result.type)
+    return total
+
+
+def minimum_bytes(function: func.FuncOp) -> int:
+    """Each input the program reads, read once, plus each output written once."""
+    block = function.body.block
+    used_args = [a for a in block.args if a.uses and isinstance(a.type, TensorType)]
+    returned = {v for v in block.last_op.operands if isinstance(v.type, TensorType)}
+    return sum(tensor_bytes(v.type) for v in used_args) + sum(
+        tensor_bytes(v.type) for v in returned
+    )
+
+
+def format_report(function: str, kernels: list[KernelReport], before: int, minimum: int) -> str:
+    lines = [f"fusion report for @{function}: {len(kernels)} kernels"]
+    for k in kernels:
+        domain = "x".join(map(str, k.sizes)) or "scalar"
+        reduced = f" reduce {k.reduced}" if k.reduced else ""
+        ops = ", ".join(k.ops)
+        lines.append(
+            f"  {k.name}: domain {domain}{reduced}: {len(k.ops)} ops ({ops}); "
+            f"reads {k.bytes_read} B, writes {k.bytes_written} B"
+        )
+    after = sum(k.bytes_read + k.bytes_written for k in kernels)
+    lines.append(f"  bytes moved: {before} B unfused, {after} B fused, {minimum} B minimum")
+    return "\n".join(lines) + "\n"

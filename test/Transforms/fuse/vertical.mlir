@@ -1,0 +1,73 @@
+// RUN: mlc-opt %s -p fuse | filecheck %s
+// RUN: mlc-opt %s -p 'fuse{vertical=false}' | filecheck %s --check-prefix=OFF
+// RUN: mlc-opt %s -p 'fuse{remarks=true}' --verify-diagnostics
+
+// A point-wise chain with a broadcast bias is one kernel; the broadcast is an
+// index map (%b[%d1]), not a copy.
+// CHECK-LABEL: func.func @chain(
+// CHECK-NEXT:    [[Y:%.+]] = loop.kernel "chain_k0" domain(%d0: 4, %d1: 8) ins(%x_1 = %x : tensor<4x8xf32>, %b_1 = %b : tensor<8xf32>) outs(%y_out : tensor<4x8xf32>) {
+// CHECK-NEXT:      [[X:%.+]] = loop.load %x_1[%d0, %d1] : tensor<4x8xf32>
+// CHECK-NEXT:      [[B:%.+]] = loop.load %b_1[%d1] : tensor<8xf32>
+// CHECK-NEXT:      [[ADD:%.+]] = arith.addf [[X]], [[B]] : f32
+// CHECK-NEXT:      [[EXP:%.+]] = math.exp [[ADD]] : f32
+// CHECK-NEXT:      [[TWO:%.+]] = arith.constant 2.000000e+00 : f32
+// CHECK-NEXT:      [[MUL:%.+]] = arith.mulf [[EXP]], [[TWO]] : f32
+// CHECK-NEXT:      loop.store [[MUL]], %y_out[%d0, %d1] : tensor<4x8xf32>
+// CHECK-NEXT:    }
+// CHECK-NEXT:    func.return [[Y]] : tensor<4x8xf32>
+
+// OFF-LABEL: func.func @chain(
+// OFF-COUNT-3: loop.kernel
+// OFF-NOT:     loop.kernel
+// OFF:         func.return
+func.func @chain(%x: tensor<4x8xf32>, %b: tensor<8xf32>) -> tensor<4x8xf32> {
+  %bb = nn.broadcast_in_dim %b dims = [1] : tensor<8xf32> -> tensor<4x8xf32>
+  %s = nn.add %x, %bb : tensor<4x8xf32>
+  %e = nn.exp %s : tensor<4x8xf32>
+  %two = nn.splat 2.0 : tensor<4x8xf32>
+  %y = nn.mul %e, %two : tensor<4x8xf32>
+  func.return %y : tensor<4x8xf32>
+}
+
+// A transpose on the way is just a different index order.
+// CHECK-LABEL: func.func @transposed(
+// CHECK-NEXT:    loop.kernel "transposed_k0" domain(%d0: 4, %d1: 8)
+// CHECK-NEXT:      loop.load %x_1[%d0, %d1] : tensor<4x8xf32>
+// CHECK-NEXT:      math.exp
+// CHECK-NEXT:      math.tanh
+// CHECK-NEXT:      loop.store %{{.*}}, %y_out[%d1, %d0] : tensor<8x4xf32>
+func.func @transposed(%x: tensor<4x8xf32>) -> tensor<8x4xf32> {
+  %e = nn.exp %x : tensor<4x8xf32>
+  %t = nn.transpose %e perm = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  %y = nn.tanh %t : tensor<8x4xf32>
+  func.return %y : tensor<8x4xf32>
+}
+
+// Reading every other element of a computed tensor needs values of other
+// iterations: the producer is stored once and the slice reads it back.
+// CHECK-LABEL: func.func @strided(
+// CHECK:         [[E:%.+]] = loop.kernel "strided_k0" domain(%d0: 8)
+// CHECK:           math.exp
+// CHECK:         loop.kernel "strided_k1" domain(%d0: 4) ins(%e_1 = [[E]] : tensor<8xf32>)
+// CHECK-NEXT:      loop.load %e_1[((%d0 * 2) + 1)] : tensor<8xf32>
+func.func @strided(%x: tensor<8xf32>) -> tensor<4xf32> {
+  %e = nn.exp %x : tensor<8xf32>
+  %s = nn.slice %e start = [1] stop = [8] step = [2] : tensor<8xf32> -> tensor<4xf32>
+  // expected-remark @+1 {{not fused into kernel #0: reads %e through the index map (((d0 * 2) + 1)) of a slice or reshape}}
+  %y = nn.neg %s : tensor<4xf32>
+  func.return %y : tensor<4xf32>
+}
+
+// A value used by two kernels is stored once, never recomputed.
+// CHECK-LABEL: func.func @shared(
+// CHECK:         loop.kernel "shared_k0"
+// CHECK:         loop.store
+// CHECK:         loop.store
+// CHECK:       }
+// CHECK-NOT:     loop.kernel
+// CHECK:         func.return
+func.func @shared(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %e = nn.exp %x : tensor<8xf32>
+  %a = nn.neg %e : tensor<8xf32>
+  func.return %e, %a : tensor<8xf32>, tensor<8xf32>
+}

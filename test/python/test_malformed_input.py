@@ -1,0 +1,156 @@
+"""Malformed input never crashes `mlc-opt`: a located error, exit status 1, no traceback."""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+VALID = """\
+func.func @axpy(%a: f32, %x: f32, %y: f32) -> f32 {
+  %0 = arith.mulf %a, %x : f32
+  %1 = arith.addf %0, %y : f32
+  func.return %1 : f32
+}
+
+func.func @count(%n: i32) -> i32 {
+  %c1 = arith.constant 1 : i32
+  %0 = arith.addi %n, %c1 : i32
+  func.return %0 : i32
+}
+"""
+
+LOCATED_ERROR = re.compile(r"^(?:<stdin>|\S+\.mlir):\d+:\d+: error: \S", re.MULTILINE)
+
+
+def mlc_opt_command() -> list[str]:
+    """The installed console script, or the module when only the source is at hand."""
+    script = shutil.which("mlc-opt", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "mlc.tools.mlc_opt"]
+
+
+def run_mlc_opt(
+    data: bytes, *args: str, tmp_path: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run mlc-opt on `data` (from a file in `tmp_path`, else from stdin)."""
+    command = [*mlc_opt_command(), *args]
+    if tmp_path is not None:
+        path = tmp_path / "input.mlir"
+        path.write_bytes(data)
+        command.append(str(path))
+    result = subprocess.run(
+        command, input=None if tmp_path else data, capture_output=True, check=False
+    )
+    return subprocess.CompletedProcess(
+        result.args,
+        result.returncode,
+        result.stdout.decode("utf-8", "replace"),
+        result.stderr.decode("utf-8", "replace"),
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str]) -> None:
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output
+    assert result.returncode == 1, output
+    assert LOCATED_ERROR.search(result.stderr), result.stderr
+
+
+def test_the_valid_input_is_accepted(tmp_path: Path) -> None:
+    result = run_mlc_opt(VALID.encode(), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "func.func @axpy" in result.stdout
+
+
+@pytest.mark.parametrize("cut", [0.1, 0.3, 0.5, 0.7, 0.95])
+def test_truncated_file(tmp_path: Path, cut: float) -> None:
+    assert_clean_failure(run_mlc_opt(VALID[: int(len(VALID) * cut)].encode(), tmp_path=tmp_path))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xff\xfe\x00\x01garbage",
+        b"func.func @f() {\n  func.return\n}\n\x80\x81",
+        bytes(range(256)),
+        b"%%%%%%%%",
+        b"}}}}",
+        b"func.func @f() { func.return } }",
+        b"\x00\x00\x00\x00",
+    ],
+)
+def test_garbage_bytes(data: bytes) -> None:
+    assert_clean_failure(run_mlc_opt(data))
+
+
+def test_non_utf8_error_points_at_the_byte(tmp_path: Path) -> None:
+    result = run_mlc_opt(b"func.func @f() {\n  func.return \xc3\x28\n}\n", tmp_path=tmp_path)
+    assert_clean_failure(result)
+    assert "input.mlir:2:15: error: invalid UTF-8 byte 0xc3" in result.stderr
+
+
+def test_unknown_dialect_op() -> None:
+    result = run_mlc_opt(b"func.func @f() {\n  %0 = mystery.op : i32\n  func.return\n}\n")
+    assert_clean_failure(result)
+    assert "<stdin>:2:8: error: unknown operation 'mystery.op'" in result.stderr
+
+
+def test_wrong_result_type() -> None:
+    result = run_mlc_opt(b"func.func @f(%a: i32) -> f32 {\n  func.return %a : i32\n}\n")
+    assert_clean_failure(result)
+    assert (
+        "<stdin>:2:3: error: 'func.return' op expected arguments to have the same types"
+        in result.stderr
+    )
+
+
+def test_bad_pass_option() -> None:
+    result = run_mlc_opt(VALID.encode(), "-p", "cse{bogus=1}")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1 and "Traceback" not in output
+    assert result.stderr.startswith(
+        "mlc-opt: error: invalid pass pipeline: pass 'cse' has no option 'bogus'"
+    )
+
+
+@pytest.mark.parametrize("data", [b"", b"\n\n  \n", b"// only a comment\n"])
+def test_empty_file(tmp_path: Path, data: bytes) -> None:
+    result = run_mlc_opt(data, tmp_path=tmp_path)
+    assert_clean_failure(result)
+    assert "error: expected an operation, found end of input" in result.stderr
+
+
+@pytest.mark.parametrize("depth", [50, 5000])
+def test_deeply_nested_regions(depth: int) -> None:
+    """Deep but reasonable nesting works; absurd nesting is a located error."""
+    body = "func.func @f() {\n  func.return\n}\n"
+    data = ("builtin.module {\n" * depth + body + "}\n" * depth).encode()
+    result = run_mlc_opt(data, "-p", "cse")
+    if depth <= 50:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.count("builtin.module") == depth
+    else:
+        assert_clean_failure(result)
+        assert "error: operations are nested too deeply to parse" in result.stderr
+
+
+def test_random_mutations_never_crash() -> None:
+    """Byte-level mutations of valid IR: each run either succeeds or fails cleanly."""
+    rng = random.Random(0)
+    alphabet = b'%@^{}()<>[]:,="x0 \n\xff'
+    source = VALID.encode()
+    for _ in range(12):
+        data = bytearray(source)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.choice(alphabet)
+        result = run_mlc_opt(bytes(data))
+        output = result.stdout + result.stderr
+        assert "Traceback" not in output, (bytes(data), output)
+        if result.returncode != 0:
+            assert result.returncode == 1, output
+            assert LOCATED_ERROR.search(result.stderr), (bytes(data), result.stderr)
