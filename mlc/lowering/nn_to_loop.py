@@ -280,6 +280,8 @@ class KernelBuilder:
     loads: dict[tuple, SSAValue] = field(default_factory=dict)
     generated: dict[tuple, SSAValue] = field(default_factory=dict)
     location: Attribute | None = None
+    recomputed: Callable[[Operation], bool] = is_generated
+    """Ops whose values readers compute in place instead of loading them."""
 
     def __post_init__(self) -> None:
         self.block = Block(arg_types=[IndexType()] * len(self.sizes))
@@ -308,7 +310,7 @@ class KernelBuilder:
         """
         value, exprs = source_of(value, exprs)
         owner = value.owner
-        if isinstance(owner, Operation) and is_generated(owner):
+        if isinstance(owner, Operation) and self.recomputed(owner):
             return self.inline(owner, exprs, symbols)
         if value in self.scalars and not symbols:
             scalar, produced = self.scalars[value]
@@ -698,4 +700,6 @@ class ConvertNNToLoopPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from mlc.transforms.fuse import FusePass
 
-        FusePass(vertical=False, reduction=False, epilogue=False, horizontal=False).apply(ctx, op)
+        FusePass(
+            vertical=False, reduction=False, epilogue=False, horizontal=False, max_recompute=0
+        ).apply(ctx, op)

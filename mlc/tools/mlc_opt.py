@@ -18,7 +18,6 @@ Extension points:
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import time
@@ -79,12 +78,8 @@ def run_function(module: ModuleOp, func_name: str, run_args: Sequence[str]) -> s
     `--run-arg` values: one `.npy` input per parameter, or none for seeded random
     inputs.
     """
-    interpreter = importlib.import_module("mlc.interpreter")
-    cli_run = getattr(interpreter, "cli_run", None)
-    if cli_run is None:
-        raise UsageError(
-            "--run needs the interpreter (mlc.interpreter.cli_run), which is not available"
-        )
+    from mlc.interpreter import cli_run
+
     return cli_run(module, func_name, list(run_args))
 
 

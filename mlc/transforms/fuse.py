@@ -15,11 +15,20 @@ computes them, so the value passes as a scalar and never reaches memory:
 
 `can_join` says why an op may *not* join a kernel; the reason becomes a remark
 (`fuse{remarks=true}`). A value that leaves its kernel (used by another kernel or
-returned) is stored once and loaded by its readers: nothing is recomputed.
+returned) is stored once and loaded by its readers, with one exception decided by
+a cost model (`recomputed_ops`, option `max-recompute`): a cheap element-wise
+function of tensors already in memory is recomputed by each reader that visits
+each of its elements once, instead of being stored. Splat, iota and element-wise
+ops of them (masks) are always recomputed.
+
+`fuse{report=true}` prints, per kernel, the ops it holds, its domain and the bytes
+it reads and writes, then the total against the unfused traffic (one kernel per
+primitive) and the minimum (each input read once, each output written once).
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,11 +44,13 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from mlc.diagnostics import CompileError, emit_remark
 from mlc.dialects import nn
 from mlc.lowering.nn_to_loop import (
+    ELEMENTWISE_OPS,
     VIEW_OPS,
     Exprs,
     KernelBuilder,
     Member,
     is_compute,
+    is_generated,
     is_materialized_view,
     iteration_space,
     source_of,
@@ -88,6 +99,57 @@ class FusionOptions:
     epilogue: bool
     horizontal: bool
     max_ops: int
+    max_recompute: int
+
+
+# ---------------------------------------------------------------------------
+# The cost model for recomputation
+
+
+def recomputed_ops(ops: Sequence[Operation], max_recompute: int) -> set[Operation]:
+    """Element-wise ops that readers recompute instead of reading from memory.
+
+    An op qualifies when its value is a function of tensors already in memory
+    (arguments, constants) through at most `max_recompute` element-wise ops, it is
+    not returned, and no reader visits an element more than once (a matmul reading
+    it would recompute it for every output column; a broadcast, for every row).
+    Then each reader recomputes it in registers, which costs those few scalar ops
+    but saves writing the tensor and reading it back, and lets kernels that could
+    not fuse share it. `max-recompute=0` stores every such value instead.
+    """
+    cost: dict[Operation, int | None] = {}
+    chosen: set[Operation] = set()
+    for op in ops:
+        if not isinstance(op, ELEMENTWISE_OPS) or not is_compute(op):
+            continue
+        total = 1
+        for v in op.operands:
+            owner = source_value(v).owner
+            if isinstance(owner, Operation) and is_compute(owner):
+                producer = cost.get(owner) if owner in chosen else None
+                total = None if producer is None or total is None else total + producer
+        cost[op] = total
+        if total is not None and total <= max_recompute and _reads_each_element_once(op):
+            chosen.add(op)
+    return chosen
+
+
+def _reads_each_element_once(op: Operation) -> bool:
+    numel = math.prod(nn.shape_of(op.result.type))
+    readers = list(_readers(op.result))
+    if not readers or any(not isinstance(r, nn.NNOp) for r in readers):
+        return False
+    return all(math.prod(iteration_space(r).sizes) <= numel for r in readers)
+
+
+def _readers(value: SSAValue) -> Iterator[Operation]:
+    """The ops that read `value`, looking through views."""
+    for use in value.uses:
+        user = use.operation
+        if isinstance(user, VIEW_OPS) and not is_materialized_view(user):
+            yield from _readers(user.result)
+        else:
+            yield user
 
 
 # ---------------------------------------------------------------------------
@@ -217,12 +279,15 @@ def _value_name(value: SSAValue) -> str:
 
 
 def form_groups(
-    block_ops: Sequence[Operation], options: FusionOptions, remarks: bool
+    block_ops: Sequence[Operation],
+    options: FusionOptions,
+    remarks: bool,
+    recomputed: set[Operation],
 ) -> list[Group]:
     groups: list[Group] = []
     groups_of: dict[Operation, Group] = {}
     for op in block_ops:
-        if not is_compute(op):
+        if not is_compute(op) or op in recomputed:
             continue
         placement, target = None, None
         for candidate in _candidates(op, groups_of):
@@ -363,13 +428,15 @@ def fuse_function(
     for op in block.ops:
         if (reason := why_not_primitive(op)) is not None:
             raise CompileError.at(op, f"fuse needs explicit primitives: {reason}")
-    groups = form_groups(list(block.ops), options, remarks)
+    recomputed = recomputed_ops(list(block.ops), options.max_recompute)
+    groups = form_groups(list(block.ops), options, remarks, recomputed)
     groups_of = {m.op: g for g in groups for m in g.members}
     terminator = block.last_op
     reports = []
     for n, group in enumerate(_topological(groups, groups_of)):
         name = f"{function.sym_name.data}_k{n}"
         builder = KernelBuilder(tuple(group.sizes), frozenset(group.reduced), name)
+        builder.recomputed = lambda op: is_generated(op) or op in recomputed
         builder.location = group.members[0].op.location
         for member in sorted(group.members, key=lambda m: _position(block, m.op)):
             builder.emit(member)
@@ -427,6 +494,12 @@ class FusePass(ModulePass):
         default=True, metadata={"help": "merge kernels with one domain that read a common input"}
     )
     max_ops: int = field(default=64, metadata={"help": "most nn ops in one kernel"})
+    max_recompute: int = field(
+        default=4,
+        metadata={
+            "help": "most element-wise ops a reader may recompute instead of loading a tensor"
+        },
+    )
     remarks: bool = field(
         default=False, metadata={"help": "explain each refused fusion as a remark"}
     )
@@ -437,10 +510,17 @@ class FusePass(ModulePass):
     def __post_init__(self) -> None:
         if self.max_ops < 1:
             raise ValueError(f"max-ops must be >= 1, got {self.max_ops}")
+        if self.max_recompute < 0:
+            raise ValueError(f"max-recompute must be >= 0, got {self.max_recompute}")
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         options = FusionOptions(
-            self.vertical, self.reduction, self.epilogue, self.horizontal, self.max_ops
+            self.vertical,
+            self.reduction,
+            self.epilogue,
+            self.horizontal,
+            self.max_ops,
+            self.max_recompute,
         )
         for function in [f for f in op.walk() if isinstance(f, func.FuncOp) and f.body.blocks]:
             before = unfused_bytes(function)

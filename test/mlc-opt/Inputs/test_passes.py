@@ -29,7 +29,11 @@ class TestDiagnostics(ModulePass):
     name = "test-diagnostics"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        emitters = {"test.remark": emit_remark, "test.warning": emit_warning, "test.error": emit_error}
+        emitters = {
+            "test.remark": emit_remark,
+            "test.warning": emit_warning,
+            "test.error": emit_error,
+        }
         for o in op.walk():
             for attr, emit in emitters.items():
                 if isinstance(message := o.attributes.get(attr), StringAttr):
