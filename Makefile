@@ -13,9 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The main job on an example: decompose and fuse a layer norm into one kernel (with
+# the fusion report), then run the original and the fused program on the same inputs.
 demo: $(STAMP)
-	$(BIN)/mlc-opt examples/softmax.mlir -p canonicalize,cse
-	$(BIN)/mlc-run examples/softmax.mlir --seed 0
+	$(BIN)/mlc-opt examples/add_layer_norm.mlir -p 'decompose,canonicalize,cse,fuse{report=true}'
+	$(BIN)/mlc-run examples/add_layer_norm.mlir --seed 0 | head -4
+	$(BIN)/mlc-run examples/add_layer_norm.mlir --seed 0 --pipeline 'decompose,canonicalize,cse,fuse' | head -4
 
 test: $(STAMP)
 	$(BIN)/ruff check .

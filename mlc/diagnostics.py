@@ -73,6 +73,7 @@ __all__ = [
     "emit_remark",
     "emit_warning",
     "location_of",
+    "log_diagnostic",
     "note",
     "parse_expected_diagnostics",
     "verify_with_locations",
@@ -126,9 +127,6 @@ def location_of(op: Operation) -> Location | None:
     return None
 
 
-_MAX_SHOWN_LINE = 120
-"""Longer source lines are cut to this many characters around the caret."""
-
 Locatable = Operation | Location | None
 """Anything a diagnostic can be attached to: an op, an explicit location, or nothing."""
 
@@ -140,6 +138,10 @@ def _resolve(at: Locatable) -> Location | None:
 # ---------------------------------------------------------------------------
 # Diagnostics
 # ---------------------------------------------------------------------------
+
+
+_MAX_SHOWN_LINE = 120
+"""Longer source lines are cut to this many characters around the caret."""
 
 
 @dataclass(eq=False)
@@ -163,12 +165,6 @@ class Diagnostic:
     def at(cls, severity: Severity, at: Locatable, message: str) -> Diagnostic:
         """A diagnostic located at an op (its source location), a location, or nowhere."""
         return cls(severity, message, _resolve(at))
-
-    def attach_note(self, message: str, at: Locatable = None) -> Diagnostic:
-        """Add a note (at the diagnostic's own place unless `at` says otherwise)."""
-        loc = _resolve(at) if at is not None else self.location
-        self.notes.append(Diagnostic(Severity.NOTE, message, loc))
-        return self
 
     def render(self, unlocated_prefix: str = "<unknown>") -> str:
         """`file:line:col: severity: message`, the source line and a caret, then notes.
@@ -299,24 +295,6 @@ class DiagnosticEngine:
             self.handler(diag)
         return diag
 
-    def emit_error(
-        self, at: Locatable, message: str, *, notes: Iterable[Diagnostic] = ()
-    ) -> Diagnostic:
-        """Report an error; the pipeline fails after the pass that emitted it."""
-        return self.emit(_with_notes(Diagnostic.at(Severity.ERROR, at, message), notes))
-
-    def emit_warning(
-        self, at: Locatable, message: str, *, notes: Iterable[Diagnostic] = ()
-    ) -> Diagnostic:
-        """Report a warning; compilation goes on."""
-        return self.emit(_with_notes(Diagnostic.at(Severity.WARNING, at, message), notes))
-
-    def emit_remark(
-        self, at: Locatable, message: str, *, notes: Iterable[Diagnostic] = ()
-    ) -> Diagnostic:
-        """Report a remark: what a pass did or declined to do, and why."""
-        return self.emit(_with_notes(Diagnostic.at(Severity.REMARK, at, message), notes))
-
     @property
     def error_count(self) -> int:
         """How many errors were emitted so far (a pass failed if this grew)."""
@@ -353,29 +331,40 @@ def emit(diag: Diagnostic) -> Diagnostic:
     """Report `diag` to the active engine.
 
     Without one, an error is raised as `CompileError` (so it cannot go unnoticed) and
-    anything milder is logged to the `mlc.diagnostics` logger.
+    anything milder is logged to the `mlc.diagnostics` logger (warnings as warnings,
+    remarks and notes as info).
     """
     engine = _active.get()
     if engine is not None:
         return engine.emit(diag)
     if diag.severity is Severity.ERROR:
         raise CompileError(diag)
-    _logger.info("%s", diag.render())
+    log_diagnostic(diag)
     return diag
 
 
+def log_diagnostic(diag: Diagnostic) -> None:
+    """Send `diag` to the `mlc.diagnostics` logger: the handler for library use.
+
+    Warnings log as warnings, remarks and notes as info, errors as errors (they also
+    travel in the `CompileError` that stops compilation).
+    """
+    levels = {Severity.ERROR: logging.ERROR, Severity.WARNING: logging.WARNING}
+    _logger.log(levels.get(diag.severity, logging.INFO), "%s", diag.render())
+
+
 def emit_error(at: Locatable, message: str, *, notes: Iterable[Diagnostic] = ()) -> Diagnostic:
-    """Report an error at `at` to the active engine (see `emit`)."""
+    """Report an error at `at`; the pipeline fails after the pass (see `emit`)."""
     return emit(_with_notes(Diagnostic.at(Severity.ERROR, at, message), notes))
 
 
 def emit_warning(at: Locatable, message: str, *, notes: Iterable[Diagnostic] = ()) -> Diagnostic:
-    """Report a warning at `at` to the active engine (see `emit`)."""
+    """Report a warning at `at`; compilation goes on (see `emit`)."""
     return emit(_with_notes(Diagnostic.at(Severity.WARNING, at, message), notes))
 
 
 def emit_remark(at: Locatable, message: str, *, notes: Iterable[Diagnostic] = ()) -> Diagnostic:
-    """Report a remark at `at` to the active engine (see `emit`)."""
+    """Report a remark at `at`: what a pass did or declined to do, and why (see `emit`)."""
     return emit(_with_notes(Diagnostic.at(Severity.REMARK, at, message), notes))
 
 
@@ -401,11 +390,18 @@ def _lowercase_first(message: str) -> str:
     return message
 
 
+def _readable(error: ParseError) -> str:
+    """The message of `error`, with two broken xDSL messages repaired."""
+    found = error.span.text
+    if error.msg == " in block definition":  # a region body stopped at a stray token
+        return f"expected an operation or '}}', found '{found}'"
+    # A lexer message that forgot its f-string.
+    return _lowercase_first(error.msg.replace("{first_char}", f"'{found[:1]}'"))
+
+
 def diagnostic_from_parse_error(error: ParseError, line_offset: int = 0) -> Diagnostic:
     """A located error for an xDSL `ParseError`, lines shifted by `line_offset`."""
-    # One xDSL lexer message forgot its f-string; fill the placeholder in.
-    message = error.msg.replace("{first_char}", f"'{error.span.text[:1]}'")
-    diag = _span_diagnostic(error.span, _lowercase_first(message), line_offset)
+    diag = _span_diagnostic(error.span, _readable(error), line_offset)
     if isinstance(error, MultipleSpansParseError):
         for span, msg in error.refs:
             ref = _span_diagnostic(span, msg or error.ref_text or "see here", line_offset)
@@ -590,7 +586,6 @@ class ExpectedDiagnostic:
     is_regex: bool
     line: int | None
     location: Location
-    matched: bool = False
 
     def matches(self, diag: Diagnostic) -> bool:
         """True if `diag` has this severity and line and contains the message."""
@@ -662,29 +657,23 @@ def check_expected_diagnostics(
     produced` at each annotation nothing matched. Diagnostics about other files are
     not checked. An empty list means the file's expectations hold.
     """
-    expected = list(expected)
+    unmatched = list(expected)
     problems = []
     for diag in (d for top in diagnostics for d in top.walk()):
         if diag.location is not None and diag.location.file != filename:
             continue
-        found = next((e for e in expected if not e.matched and e.matches(diag)), None)
+        found = next((e for e in unmatched if e.matches(diag)), None)
         if found is not None:
-            found.matched = True
+            unmatched.remove(found)
             continue
-        unexpected = Diagnostic(
-            Severity.ERROR,
-            f"unexpected {diag.severity}: {diag.message}",
-            diag.location,
-            source_line=diag.source_line,
+        message = f"unexpected {diag.severity}: {diag.message}"
+        problems.append(
+            dataclasses.replace(diag, severity=Severity.ERROR, message=message, notes=[])
         )
-        problems.append(unexpected)
-    for e in expected:
-        if not e.matched:
-            problems.append(
-                Diagnostic(
-                    Severity.ERROR,
-                    f'expected {e.severity} "{e.message}" was not produced',
-                    e.location,
-                )
-            )
+    problems += [
+        Diagnostic(
+            Severity.ERROR, f'expected {e.severity} "{e.message}" was not produced', e.location
+        )
+        for e in unmatched
+    ]
     return problems

@@ -29,6 +29,7 @@ lit tests bring their test-only passes (`mlc-opt --load-pass-plugin=...`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import importlib.util
 import inspect
@@ -37,7 +38,8 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
@@ -50,10 +52,12 @@ __all__ = [
     "UnknownPassError",
     "all_passes",
     "format_option_value",
+    "format_type",
     "get_pass",
     "load_pass_plugin",
     "pass_info",
     "register_pass",
+    "scoped_registry",
 ]
 
 P = TypeVar("P", bound=type[ModulePass])
@@ -78,8 +82,6 @@ class UnknownPassError(KeyError):
     """A pass name that nothing registered; the message suggests close names."""
 
     def __init__(self, name: str, known: list[str]) -> None:
-        import difflib
-
         close = difflib.get_close_matches(name, known, n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         super().__init__(name)
@@ -184,6 +186,23 @@ def load_pass_plugin(path: str | Path) -> types.ModuleType:
     spec.loader.exec_module(module)
     _plugins[resolved] = module
     return module
+
+
+@contextmanager
+def scoped_registry() -> Iterator[None]:
+    """Undo, on exit, every pass registration and plugin load made inside.
+
+    For tests that load test-only passes: other code in the process (a docs generator
+    listing every pass, say) never sees them.
+    """
+    _discover()
+    saved = [dict(_registry), dict(_summaries), dict(_plugins)]
+    try:
+        yield
+    finally:
+        for table, copy in zip((_registry, _summaries, _plugins), saved, strict=True):
+            table.clear()
+            table.update(copy)
 
 
 # ---------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from mlc.diagnostics import (
     Severity,
     current_engine,
     location_of,
+    log_diagnostic,
     verify_with_locations,
 )
 from mlc.passes import (
@@ -108,7 +109,6 @@ class PassCrashError(Exception):
         super().__init__(f"internal error in pass '{pass_.name}': {type(error).__name__}: {error}")
         self.pass_ = pass_
         self.index = index
-        self.error = error
 
 
 @dataclass(frozen=True)
@@ -184,18 +184,19 @@ class Pipeline:
     ) -> ModuleOp:
         """Apply the passes to `module` in place and return it.
 
-        Diagnostics that passes emit go to `diagnostics` (default: the active engine, or
-        a fresh one). After each pass, errors it emitted fail the run, and with
-        `verify_each` the IR is verified so that a broken pass is named:
-        ``error: ... (IR after pass 'x' failed to verify)``. Raises `CompileError` for
-        such failures and `PassCrashError` when a pass raises anything unexpected.
-        The input is assumed valid (`mlc.parse` verifies it).
+        Diagnostics that passes emit go to `diagnostics` (default: the active engine,
+        or a fresh one that logs them, see `log_diagnostic`). After each pass, errors
+        it emitted fail the run, and with `verify_each` the IR is verified so that a
+        broken pass is named: ``error: ... (IR after pass 'x' failed to verify)``.
+        Raises `CompileError` for such failures and `PassCrashError` when a pass
+        raises anything unexpected. The input is assumed valid (`mlc.parse` verifies
+        it).
         """
         if ctx is None:
             from mlc.context import make_context
 
             ctx = make_context()
-        engine = diagnostics or current_engine() or DiagnosticEngine()
+        engine = diagnostics or current_engine() or DiagnosticEngine(handler=log_diagnostic)
         with engine.activate():
             for index, p in enumerate(self.passes):
                 self._run_pass(p, index, module, ctx, engine, verify_each, instrumentations)
@@ -377,14 +378,20 @@ class _PipelineParser:
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
+    def found(self) -> str:
+        """The next character as error messages show it."""
+        return repr(self.peek()) if self.peek() else "end of pipeline"
+
     def expect(self, char: str, what: str) -> None:
         if self.peek() != char:
-            found = repr(self.peek()) if self.peek() else "end of pipeline"
-            raise self.error(f"expected {what}, found {found}")
+            raise self.error(f"expected {what}, found {self.found()}")
         self.pos += 1
 
     def parse(self) -> tuple[ModulePass | PassNest, ...]:
-        elements = self.parse_list()
+        try:
+            elements = self.parse_list()
+        except RecursionError:
+            raise self.error("nests are too deep") from None
         if self.pos < len(self.text):
             raise self.error(f"unexpected {self.peek()!r}")
         return elements
@@ -406,8 +413,7 @@ class _PipelineParser:
         start = self.pos
         match = _NAME.match(self.text, self.pos)
         if match is None:
-            found = repr(self.peek()) if self.peek() else "end of pipeline"
-            raise self.error(f"expected {what}, found {found}")
+            raise self.error(f"expected {what}, found {self.found()}")
         self.pos = match.end()
         return match.group(), start
 
@@ -492,8 +498,7 @@ class _PipelineParser:
             return "".join(chars)
         match = _BARE_VALUE.match(self.text, self.pos)
         if match is None:
-            found = repr(self.peek()) if self.peek() else "end of pipeline"
-            raise self.error(f"expected an option value, found {found}")
+            raise self.error(f"expected an option value, found {self.found()}")
         self.pos = match.end()
         return match.group()
 

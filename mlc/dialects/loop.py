@@ -44,12 +44,20 @@ from xdsl.dialects.builtin import (
     AffineMapAttr,
     DenseArrayBase,
     IndexType,
+    ShapedType,
     StringAttr,
     TensorType,
     i64,
 )
 from xdsl.ir import Attribute, Block, BlockArgument, Dialect, Operation, Region, SSAValue
-from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
+from xdsl.ir.affine import (
+    AffineBinaryOpExpr,
+    AffineBinaryOpKind,
+    AffineConstantExpr,
+    AffineDimExpr,
+    AffineExpr,
+    AffineMap,
+)
 from xdsl.irdl import (
     IRDLOperation,
     base,
@@ -130,8 +138,8 @@ class IndexedAccess(IRDLOperation):
                 f"index map {m} must have one dim per index operand ({len(self.indices)})"
             )
         t = self.tensor.type
-        if not isinstance(t, TensorType):
-            raise VerifyException(f"expected a tensor, got {t}")
+        if not isinstance(self.parent_op(), KernelOp):
+            raise VerifyException(f"'{self.name}' must be directly inside a 'loop.kernel'")
         if len(m.results) != t.get_num_dims():
             raise VerifyException(
                 f"{len(m.results)} indices for a rank-{t.get_num_dims()} tensor {t}"
@@ -258,6 +266,8 @@ class ReduceOp(IRDLOperation):
         )
 
     def verify_(self) -> None:
+        if not isinstance(self.parent_op(), KernelOp):
+            raise VerifyException("'loop.reduce' must be directly inside a 'loop.kernel'")
         if self.kind.data not in REDUCTION_KINDS:
             raise VerifyException(
                 f"unknown reduction '{self.kind.data}' (expected {', '.join(REDUCTION_KINDS)})"
@@ -285,6 +295,31 @@ class ReduceOp(IRDLOperation):
 
 # ---------------------------------------------------------------------------
 # The kernel
+
+
+def index_range(expr: AffineExpr, sizes: Sequence[int]) -> tuple[int, int]:
+    """The smallest and largest value of `expr` over the domain box (dim d in [0, size))."""
+    if isinstance(expr, AffineDimExpr):
+        return 0, sizes[expr.position] - 1
+    if isinstance(expr, AffineConstantExpr):
+        return expr.value, expr.value
+    assert isinstance(expr, AffineBinaryOpExpr), f"unexpected index expression {expr}"
+    (a, b), (c, d) = index_range(expr.lhs, sizes), index_range(expr.rhs, sizes)
+    kind = expr.kind
+    if kind == AffineBinaryOpKind.Add:
+        return a + c, b + d
+    if kind == AffineBinaryOpKind.Mul:
+        products = (a * c, a * d, b * c, b * d)
+        return min(products), max(products)
+    # floordiv, ceildiv and mod by a positive constant (affine maps allow no other).
+    divisor = c
+    if kind == AffineBinaryOpKind.FloorDiv:
+        return a // divisor, b // divisor
+    if kind == AffineBinaryOpKind.CeilDiv:
+        return -(-a // divisor), -(-b // divisor)
+    if a >= 0 and b < divisor:
+        return a, b
+    return 0, divisor - 1
 
 
 @dataclass(frozen=True)
@@ -405,8 +440,14 @@ class KernelOp(IRDLOperation):
             raise VerifyException(
                 f"'{op.name}' is not allowed in a kernel body (scalar arith, math and loop ops only)"
             )
-        if isinstance(op, LoadOp) and op.source not in self.input_args:
-            raise VerifyException("'loop.load' must read a kernel input argument")
+        if not isinstance(op, LoadOp | StoreOp) and any(
+            isinstance(v.type, ShapedType) for v in (*op.operands, *op.results)
+        ):
+            raise VerifyException(f"'{op.name}' in a kernel body must work on scalars")
+        if isinstance(op, LoadOp):
+            if op.source not in self.input_args:
+                raise VerifyException("'loop.load' must read a kernel input argument")
+            self._verify_load_bounds(op)
         if isinstance(op, ReduceOp) and not self.reduced:
             raise VerifyException("'loop.reduce' in a kernel without reduction dims")
         if isinstance(op, StoreOp):
@@ -421,9 +462,20 @@ class KernelOp(IRDLOperation):
                 raise VerifyException(
                     f"stored value varies over dims {sorted(extra)} that the store does not index"
                 )
-        for operand in op.operands:
-            if isinstance(operand.owner, Block) and operand.owner is not self.block:
-                raise VerifyException("kernel body uses a value from outside the kernel")
+
+    def _verify_load_bounds(self, op: LoadOp) -> None:
+        """Indices computed from the domain alone must stay inside the tensor."""
+        domain_map = self.domain_map(op)
+        if domain_map.num_symbols or 0 in self.sizes:
+            return  # computed indices are clamped by their producer; empty: never runs
+        shape = op.source.type.get_shape()
+        for n, expr in enumerate(domain_map.results):
+            low, high = index_range(expr, self.sizes)
+            if low < 0 or high >= shape[n]:
+                raise VerifyException(
+                    f"load index {n} ({expr}) ranges over [{low}, {high}], outside [0, "
+                    f"{shape[n]}) of {op.source.type}"
+                )
 
     def _verify_store_map(self, op: StoreOp) -> set[int]:
         """Store indices are distinct dims (or 0 for size-1 dims) covering the output."""
@@ -444,6 +496,12 @@ class KernelOp(IRDLOperation):
                     f"{expr.position} of size {self.sizes[expr.position]}"
                 )
             dims.add(expr.position)
+        for d, size in enumerate(self.sizes):
+            if d not in dims and d not in self.reduced and size != 1:
+                raise VerifyException(
+                    f"store does not index parallel dim {d}: the output would be written "
+                    f"{size} times (or never)"
+                )
         return dims
 
     def domain_map(self, op: LoadOp | StoreOp) -> AffineMap:
@@ -507,7 +565,7 @@ class KernelOp(IRDLOperation):
         printer.print_string(")")
         printer.print_op_attributes(self.attributes, print_keyword=True)
         printer.print_string(" ")
-        printer.print_region(self.body, print_entry_block_args=False, print_empty_block=True)
+        printer.print_region(self.body, print_entry_block_args=False, print_empty_block=False)
 
     @classmethod
     def parse(cls, parser: Parser) -> Self:

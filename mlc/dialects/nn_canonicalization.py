@@ -41,18 +41,29 @@ def _is_splat_of(value: SSAValue, expected: float, *, negative_zero: bool | None
     return math.copysign(1.0, v) < 0 if negative_zero else math.copysign(1.0, v) > 0
 
 
-def _additive_identity(value: SSAValue) -> bool:
-    """`value` is a splat that `x + value == x` exactly for every x."""
-    if nn.is_float(value.type.element_type):
-        return _is_splat_of(value, 0.0, negative_zero=True)
+def _additive_identity(value: SSAValue, result_element) -> bool:
+    """`value` is a splat such that `x + value == x` exactly for every x of the result type.
+
+    For floats that is -0.0 only, and it must be a float splat: an integer 0 is
+    promoted to +0.0, and `-0.0 + +0.0` is `+0.0`.
+    """
+    if nn.is_float(result_element):
+        return nn.is_float(value.type.element_type) and _is_splat_of(value, 0.0, negative_zero=True)
     return _is_splat_of(value, 0)
 
 
 def _subtractive_identity(value: SSAValue) -> bool:
-    """`value` is a splat that `x - value == x` exactly for every x."""
+    """`value` is a splat such that `x - value == x` exactly: +0.0 (or any integer 0,
+    which promotes to +0.0) for floats."""
     if nn.is_float(value.type.element_type):
         return _is_splat_of(value, 0.0, negative_zero=False)
     return _is_splat_of(value, 0)
+
+
+def _replace_with(op: Operation, new: Operation, rewriter: PatternRewriter) -> None:
+    """Replaces `op` by `new`, which keeps `op`'s source location."""
+    new.location = op.location
+    rewriter.replace(op, new)
 
 
 def _replace_if_same_type(op: nn.NNOp, value: SSAValue, rewriter: PatternRewriter) -> None:
@@ -66,10 +77,10 @@ class FoldAddIdentity(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: nn.AddOp, rewriter: PatternRewriter) -> None:
-        if _additive_identity(op.rhs):
-            _replace_if_same_type(op, op.lhs, rewriter)
-        elif _additive_identity(op.lhs):
-            _replace_if_same_type(op, op.rhs, rewriter)
+        for identity, other in ((op.rhs, op.lhs), (op.lhs, op.rhs)):
+            if _additive_identity(identity, op.result.type.element_type):
+                _replace_if_same_type(op, other, rewriter)
+                return
 
 
 class FoldSubIdentity(RewritePattern):
@@ -100,7 +111,7 @@ class FoldIntegerMulByZero(RewritePattern):
         if nn.is_float(op.result.type.element_type):
             return
         if _is_splat_of(op.rhs, 0) or _is_splat_of(op.lhs, 0):
-            rewriter.replace(op, nn.SplatOp(0, op.result.type))
+            _replace_with(op, nn.SplatOp(0, op.result.type), rewriter)
 
 
 class FoldDivByOne(RewritePattern):
@@ -129,6 +140,36 @@ class FoldCastToSameType(RewritePattern):
         _replace_if_same_type(op, op.input, rewriter)
 
 
+_WIDTH = {"i1": 1, "i32": 32, "i64": 64, "f16": 16, "bf16": 16, "f32": 32, "f64": 64}
+
+
+def is_exact_widening(source, target) -> bool:
+    """Whether every value of element type `source` converts exactly to `target`."""
+    if source == target:
+        return True
+    if nn.is_bool(source):
+        return True
+    if nn.is_float(source) != nn.is_float(target):
+        return False
+    if str(source) == "bf16" and str(target) == "f16":
+        return False
+    return _WIDTH[str(target)] > _WIDTH[str(source)]
+
+
+class FoldRoundTripCast(RewritePattern):
+    """`cast(cast(x : A -> B) : B -> A) -> x` when A -> B is exact (a widening)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.CastOp, rewriter: PatternRewriter) -> None:
+        inner = op.input.owner
+        if (
+            isinstance(inner, nn.CastOp)
+            and inner.input.type == op.result.type
+            and is_exact_widening(inner.input.type.element_type, op.input.type.element_type)
+        ):
+            rewriter.replace(op, [], [inner.input])
+
+
 class ComposeTransposes(RewritePattern):
     """`transpose(transpose(x, p), q) -> transpose(x, p∘q)`; identity perms vanish."""
 
@@ -139,7 +180,9 @@ class ComposeTransposes(RewritePattern):
             rewriter.replace(op, [], [op.input])
         elif isinstance(inner := op.input.owner, nn.TransposeOp):
             inner_perm = inner.param("perm")
-            rewriter.replace(op, nn.TransposeOp(inner.input, perm=[inner_perm[p] for p in perm]))
+            _replace_with(
+                op, nn.TransposeOp(inner.input, perm=[inner_perm[p] for p in perm]), rewriter
+            )
 
 
 class ComposeReshapes(RewritePattern):
@@ -150,7 +193,7 @@ class ComposeReshapes(RewritePattern):
         if op.input.type == op.result.type:
             rewriter.replace(op, [], [op.input])
         elif isinstance(inner := op.input.owner, nn.ReshapeOp):
-            rewriter.replace(op, nn.ReshapeOp(inner.input, result_type=op.result.type))
+            _replace_with(op, nn.ReshapeOp(inner.input, result_type=op.result.type), rewriter)
 
 
 class FoldBroadcast(RewritePattern):
@@ -162,7 +205,7 @@ class FoldBroadcast(RewritePattern):
         if op.input.type == op.result.type:
             rewriter.replace(op, [], [op.input])
         elif (value := splat_value(op.input)) is not None:
-            rewriter.replace(op, nn.SplatOp(value, op.result.type))
+            _replace_with(op, nn.SplatOp(value, op.result.type), rewriter)
 
 
 def _defining_constant(value: SSAValue) -> np.ndarray | None:
@@ -196,20 +239,39 @@ class FoldConstantOperands(RewritePattern):
             isinstance(v.owner, nn.ConstantOp | nn.SplatOp) for v in op.operands
         ):
             return
-        from mlc.interpreter import implementation_for
-
         result_type = op.result.type
         if all_splats and isinstance(op, _ELEMENTWISE):
             scalars = [np.full((), splat_value(v), dtype=_numpy_dtype(v.type)) for v in op.operands]
             scalar_op = _scalar_twin(op)
-            value = implementation_for(scalar_op)(scalar_op, *scalars)
+            value = _evaluate(scalar_op, scalars)
             scalar_op.erase()
-            rewriter.replace(op, nn.SplatOp(value.item(), result_type))
+            if value is not None:
+                _replace_with(op, nn.SplatOp(value.item(), result_type), rewriter)
             return
         if math.prod(nn.shape_of(result_type)) > MAX_FOLDED_ELEMENTS:
             return
-        value = implementation_for(op)(op, *(_defining_constant(v) for v in op.operands))
-        rewriter.replace(op, nn.ConstantOp(_dense(value, result_type)))
+        value = _evaluate(op, [_defining_constant(v) for v in op.operands])
+        if value is not None and _survives_printing(value):
+            _replace_with(op, nn.ConstantOp(_dense(value, result_type)), rewriter)
+
+
+def _evaluate(op: Operation, values: list[np.ndarray]) -> np.ndarray | None:
+    """The interpreter's result, or None where it rejects the values (an out-of-range
+    gather index): folding must not turn a program into an error."""
+    from mlc.diagnostics import CompileError
+    from mlc.interpreter import implementation_for
+
+    with np.errstate(all="ignore"):
+        try:
+            return implementation_for(op)(op, *values)
+        except CompileError:
+            return None
+
+
+def _survives_printing(value: np.ndarray) -> bool:
+    # xDSL 0.75 reads NaN and infinity in dense attributes back as integers
+    # (xdslproject/xdsl#3370), so such constants are not materialised.
+    return bool(np.isfinite(value.astype(np.float64)).all())
 
 
 def _numpy_dtype(t: TensorType):
@@ -246,6 +308,7 @@ _register([nn.MulOp], FoldIntegerMulByZero())
 _register([nn.DivOp], FoldDivByOne())
 _register([nn.NegOp], FoldDoubleNegation())
 _register([nn.CastOp], FoldCastToSameType())
+_register([nn.CastOp], FoldRoundTripCast())
 _register([nn.TransposeOp], ComposeTransposes())
 _register([nn.ReshapeOp], ComposeReshapes())
 _register([nn.BroadcastInDimOp, nn.BroadcastToOp], FoldBroadcast())

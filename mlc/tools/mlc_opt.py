@@ -297,7 +297,6 @@ class _Driver:
         except CompileError as e:
             for d in e.diagnostics:
                 engine.emit(d)
-            output = ""
         if not self.args.verify_diagnostics:
             return engine.error_count == 0, output
         expected = parse_expected_diagnostics(chunk, self.filename, line_offset)
@@ -345,12 +344,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except PassCrashError as e:
         if args.show_traceback:
             raise
-        print(f"{PROG}: {e}", file=sys.stderr)
-        print(
-            f"{PROG}: note: this is a bug in mlc; rerun with --show-traceback to see where",
-            file=sys.stderr,
-        )
-        return 1
+        return _internal_error(str(e))
     except BrokenPipeError:  # the reader went away (`mlc-opt ... | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
@@ -360,12 +354,17 @@ def run(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         if args.show_traceback:
             raise
-        print(f"{PROG}: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        print(
-            f"{PROG}: note: this is a bug in mlc; rerun with --show-traceback to see where",
-            file=sys.stderr,
-        )
-        return 1
+        return _internal_error(f"internal error: {type(e).__name__}: {e}")
+
+
+def _internal_error(message: str) -> int:
+    """Report a bug in mlc (not in the input) without a traceback; the exit status."""
+    print(f"{PROG}: {message}", file=sys.stderr)
+    print(
+        f"{PROG}: note: this is a bug in mlc; rerun with --show-traceback to see where",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -261,8 +261,8 @@ def decompose_attention(e: Emitter, op: nn.AttentionOp, args: list[SSAValue]) ->
     query, key, value = args
     features = nn.shape_of(query.type)[-1]
     scale = op.param("scale")
-    if scale is None:
-        scale = 1.0 / math.sqrt(features) if features else 1.0
+    if scale is None:  # the verifier requires a scale when there are no features
+        scale = 1.0 / math.sqrt(features)
     scores = e.emit(nn.MatmulOp(query, _transpose_last(e, key)))
     scores = e.binary(nn.MulOp, scores, e.splat(scale, scores))
     if op.param("causal"):
@@ -332,7 +332,9 @@ class MakeBroadcastsExplicit(RewritePattern):
         else:
             return
         if explicit != list(op.operands):
-            rewriter.replace(op, type(op)(*explicit))
+            new = type(op)(*explicit)
+            new.location = op.location
+            rewriter.replace(op, new)
 
 
 def _explicit_matmul_operands(e: Emitter, operands: list[SSAValue]) -> list[SSAValue]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from mlc.diagnostics import (
     location_of,
     verify_with_locations,
 )
-from mlc.passes import load_pass_plugin
+from mlc.passes import load_pass_plugin, scoped_registry
 from mlc.pipeline import PassCrashError, Pipeline
 
 TEST_PASSES = Path(__file__).resolve().parents[1] / "mlc-opt" / "Inputs" / "test_passes.py"
@@ -45,8 +46,11 @@ func.func @f(%a: i32) -> i64 {
 
 
 @pytest.fixture(scope="module", autouse=True)
-def test_passes() -> None:
-    load_pass_plugin(TEST_PASSES)
+def test_passes() -> Iterator[None]:
+    """The test-only passes, registered for this module's tests alone."""
+    with scoped_registry():
+        load_pass_plugin(TEST_PASSES)
+        yield
 
 
 def ops_named(module: ModuleOp, name: str) -> list:

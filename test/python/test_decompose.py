@@ -670,11 +670,6 @@ def test_every_composite_has_a_decomposition_and_no_primitive_does():
     assert set(COMPOSITES.values()) == composites
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: MakeBroadcastsExplicit replaces the op with `type(op)(*explicit)` and drops "
-    "its location (loc(unknown)); the broadcasts and casts it inserts do keep it",
-)
 def test_ops_rewritten_by_decompose_keep_their_location():
     text = """func.func @f(%a: tensor<4x1xf32>, %b: tensor<8xi32>) -> tensor<4x8xf32> {
   %r = nn.add %a, %b : tensor<4x1xf32>, tensor<8xi32> -> tensor<4x8xf32>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from mlc.passes import (
     load_pass_plugin,
     pass_info,
     register_pass,
+    scoped_registry,
 )
 from mlc.pipeline import (
     PassNest,
@@ -38,8 +40,11 @@ TEST_PASSES = Path(__file__).resolve().parents[1] / "mlc-opt" / "Inputs" / "test
 
 
 @pytest.fixture(scope="module", autouse=True)
-def test_passes() -> None:
-    load_pass_plugin(TEST_PASSES)
+def test_passes() -> Iterator[None]:
+    """The test-only passes, registered for this module's tests alone."""
+    with scoped_registry():
+        load_pass_plugin(TEST_PASSES)
+        yield
 
 
 def options_pass(**values: object) -> ModulePass:
@@ -313,3 +318,20 @@ def test_print_ir_and_timing_instrumentations() -> None:
     report = render_timing(timing.rows(), 1.0)
     assert "Total Execution Time: 1.0000 seconds" in report
     assert report.rstrip().endswith("1.0000 (100.0%)  Total")
+
+
+def test_scoped_registry_forgets_what_was_registered_inside() -> None:
+    before = all_passes()
+    with scoped_registry():
+
+        @register_pass
+        @dataclass(frozen=True)
+        class Temporary(ModulePass):
+            """Exists for one test."""
+
+            name = "test-temporary"
+
+            def apply(self, ctx: Context, op: ModuleOp) -> None: ...
+
+        assert "test-temporary" in all_passes()
+    assert all_passes() == before
