@@ -24,6 +24,7 @@ library never writes to stderr on its own.
 
 from __future__ import annotations
 
+import bisect
 import contextvars
 import dataclasses
 import logging
@@ -443,10 +444,24 @@ class LocParser(Parser):
         self._parser_state = ParserState(_LinearTimeLexer(Input(text, name)))
         self.line_offset = line_offset
         self._first_forward_use: dict[str, Span] = {}
+        # Stamping every op must stay cheap: xDSL's Span.get_location counts newlines
+        # from the start of the file (quadratic over a file), so line starts are
+        # indexed once, and the attributes that repeat are built once.
+        self._line_starts = [0, *(m.end() for m in re.finditer("\n", text))]
+        self._file_attr = StringAttr(name)
+        self._ints: dict[int, IntAttr] = {}
+
+    def _int(self, value: int) -> IntAttr:
+        if (attr := self._ints.get(value)) is None:
+            attr = self._ints[value] = IntAttr(value)
+        return attr
 
     def _loc(self, span: Span) -> FileLineColLoc:
-        loc = dataclasses.replace(span, line_offset=self.line_offset).get_location()
-        return FileLineColLoc(StringAttr(loc.file), IntAttr(loc.line), IntAttr(loc.col))
+        line = bisect.bisect_right(self._line_starts, span.start)
+        column = span.start - self._line_starts[line - 1] + 1
+        return FileLineColLoc(
+            self._file_attr, self._int(line + self.line_offset), self._int(column)
+        )
 
     def parse_operation(self) -> Operation:
         start = self._current_token.span

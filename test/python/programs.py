@@ -1029,7 +1029,10 @@ def random_graph(
         if w.dtype not in FLOATS:
             return False
         line = next(line for line in g.lines if line.startswith(f"    {w.name} ="))
-        return return_views or line.split("=", 1)[1].split()[0] not in view_names
+        op_name = line.split("=", 1)[1].split()[0]
+        if op_name in ("nn.splat", "nn.iota", "nn.constant"):
+            return False
+        return return_views or op_name not in view_names
 
     if not returnable(v):
         v = g.unary("neg", v)

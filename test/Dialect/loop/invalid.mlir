@@ -2,13 +2,9 @@
 // mlc/dialects/loop.py: the index-map checks shared by loop.load and loop.store,
 // each op's own checks and parse errors, then loop.kernel's checks on its domain,
 // block arguments and body. Forms the custom syntax cannot express are written
-// generically.
-//
-// Two checks in loop.py cannot be reached from text and have no chunk here:
-// IndexedAccess's "expected a tensor, got ..." (the operand constraint of
-// loop.load / loop.store rejects a non-tensor first; see @load_memref_generic)
-// and loop.kernel's "kernel body uses a value from outside the kernel"
-// (IsolatedFromAbove rejects every such use first; see @use_from_outside).
+// generically. Some chunks show the generic checks that come first: the operand
+// constraints of loop.load / loop.store (@load_memref_generic) and IsolatedFromAbove
+// (@use_from_outside).
 // RUN: mlc-opt %s --split-input-file --verify-diagnostics
 
 // ===-- loop.load / loop.store: index maps ---------------------------------===//
@@ -40,6 +36,24 @@ func.func @map_with_symbols(%a: tensor<4xf32>) -> tensor<4xf32> {
 func.func @load_memref_generic(%m: memref<4xf32>, %i: index) {
   // expected-error @+1 {{operand 'source' at position 0 does not verify}}
   %v = "loop.load"(%m, %i) <{map = affine_map<(d0) -> (d0)>}> : (memref<4xf32>, index) -> f32
+  func.return
+}
+
+// -----
+
+func.func @load_outside_a_kernel(%a: tensor<4xf32>) -> f32 {
+  %c = arith.constant 1 : index
+  // expected-error @+1 {{'loop.load' must be directly inside a 'loop.kernel'}}
+  %v = loop.load %a[%c] : tensor<4xf32>
+  func.return %v : f32
+}
+
+// -----
+
+func.func @store_outside_a_kernel(%a: tensor<4xf32>, %v: f32) {
+  %c = arith.constant 1 : index
+  // expected-error @+1 {{'loop.store' must be directly inside a 'loop.kernel'}}
+  loop.store %v, %a[%c] : tensor<4xf32>
   func.return
 }
 
@@ -113,6 +127,14 @@ func.func @store_non_tensor_type(%m: memref<4xf32>, %v: f32, %i: index) {
 // -----
 
 // ===-- loop.reduce --------------------------------------------------------===//
+
+func.func @reduce_outside_a_kernel(%v: f32) -> f32 {
+  // expected-error @+1 {{'loop.reduce' must be directly inside a 'loop.kernel'}}
+  %s = loop.reduce add %v : f32
+  func.return %s : f32
+}
+
+// -----
 
 func.func @unknown_reduction(%a: tensor<4xf32>) -> tensor<1xf32> {
   %y = loop.kernel domain(%i: 4 reduction) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<1xf32>) {
@@ -244,6 +266,30 @@ func.func @nested_kernel(%a: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+func.func @tensor_operand_in_body(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'arith.addf' in a kernel body must work on scalars}}
+  %y = loop.kernel domain(%i: 4) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<4xf32>) {
+    %t = arith.addf %x, %x : tensor<4xf32>
+    %v = loop.load %x[%i] : tensor<4xf32>
+    loop.store %v, %o[%i] : tensor<4xf32>
+  }
+  func.return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @tensor_result_in_body(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'arith.constant' in a kernel body must work on scalars}}
+  %y = loop.kernel domain(%i: 4) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<4xf32>) {
+    %c = arith.constant dense<1.0> : tensor<4xf32>
+    %v = loop.load %x[%i] : tensor<4xf32>
+    loop.store %v, %o[%i] : tensor<4xf32>
+  }
+  func.return %y : tensor<4xf32>
+}
+
+// -----
+
 func.func @load_from_output(%a: tensor<4xf32>) -> tensor<4xf32> {
   // expected-error @+1 {{'loop.load' must read a kernel input argument}}
   %y = loop.kernel domain(%i: 4) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<4xf32>) {
@@ -251,6 +297,50 @@ func.func @load_from_output(%a: tensor<4xf32>) -> tensor<4xf32> {
     loop.store %v, %o[%i] : tensor<4xf32>
   }
   func.return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @load_past_the_end(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{load index 0 ((d0 + 1)) ranges over [1, 4], outside [0, 4) of tensor<4xf32>}}
+  %y = loop.kernel domain(%i: 4) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<4xf32>) {
+    %v = loop.load %x[%i + 1] : tensor<4xf32>
+    loop.store %v, %o[%i] : tensor<4xf32>
+  }
+  func.return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @load_before_the_start(%a: tensor<3x8xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{load index 1 (((d1 * 2) + -1)) ranges over [-1, 5], outside [0, 8) of tensor<3x8xf32>}}
+  %y = loop.kernel domain(%i: 3, %j: 4) ins(%x = %a : tensor<3x8xf32>) outs(%o : tensor<3x4xf32>) {
+    %v = loop.load %x[%i, %j * 2 - 1] : tensor<3x8xf32>
+    loop.store %v, %o[%i, %j] : tensor<3x4xf32>
+  }
+  func.return %y : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @load_constant_index_out_of_bounds(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{load index 0 (4) ranges over [4, 4], outside [0, 4) of tensor<4xf32>}}
+  %y = loop.kernel domain(%i: 4) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<4xf32>) {
+    %v = loop.load %x[4] : tensor<4xf32>
+    loop.store %v, %o[%i] : tensor<4xf32>
+  }
+  func.return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @load_reshape_out_of_bounds(%a: tensor<3x4xf32>) -> tensor<12xf32> {
+  // expected-error @+1 {{load index 1 ((d0 mod 5)) ranges over [0, 4], outside [0, 4) of tensor<3x4xf32>}}
+  %y = loop.kernel domain(%n: 12) ins(%x = %a : tensor<3x4xf32>) outs(%o : tensor<12xf32>) {
+    %v = loop.load %x[%n floordiv 4, %n mod 5] : tensor<3x4xf32>
+    loop.store %v, %o[%n] : tensor<12xf32>
+  }
+  func.return %y : tensor<12xf32>
 }
 
 // -----
@@ -356,4 +446,37 @@ func.func @store_size_mismatch(%a: tensor<4xf32>) -> tensor<8xf32> {
     loop.store %v, %o[%i] : tensor<8xf32>
   }
   func.return %y : tensor<8xf32>
+}
+
+// -----
+
+func.func @store_skips_a_parallel_dim(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{store does not index parallel dim 1: the output would be written 5 times (or never)}}
+  %y = loop.kernel domain(%i: 4, %j: 5) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<4xf32>) {
+    %v = loop.load %x[%i] : tensor<4xf32>
+    loop.store %v, %o[%i] : tensor<4xf32>
+  }
+  func.return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @store_skips_an_empty_parallel_dim(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{store does not index parallel dim 1: the output would be written 0 times (or never)}}
+  %y = loop.kernel domain(%i: 4, %j: 0) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<4xf32>) {
+    %v = loop.load %x[%i] : tensor<4xf32>
+    loop.store %v, %o[%i] : tensor<4xf32>
+  }
+  func.return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @store_of_an_invariant_skips_a_parallel_dim(%a: tensor<4xf32>) -> tensor<f32> {
+  // expected-error @+1 {{store does not index parallel dim 0: the output would be written 4 times (or never)}}
+  %y = loop.kernel domain(%i: 4) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<f32>) {
+    %v = loop.load %x[0] : tensor<4xf32>
+    loop.store %v, %o[] : tensor<f32>
+  }
+  func.return %y : tensor<f32>
 }

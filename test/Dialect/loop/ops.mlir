@@ -1,7 +1,8 @@
 // Round trip of the loop dialect: every op and syntax form of loop.kernel,
 // loop.load, loop.store and loop.reduce prints in its custom syntax and parses
 // back, also from the generic form. Index expressions print fully parenthesised,
-// with subtraction as the addition of a negative constant.
+// with subtraction as the addition of a negative constant. Every load is in bounds
+// (the verifier checks indices computed from the domain alone).
 // RUN: mlc-opt %s | filecheck %s
 // RUN: MLC_ROUNDTRIP
 
@@ -65,34 +66,35 @@ func.func @multiple_results(%a: tensor<3x4xf32>, %b: tensor<4xf32>) -> (tensor<1
   func.return %y#0, %y#1 : tensor<1x4xf32>, tensor<4xf32>
 }
 
-// Affine index expressions: slices, reversal, reshapes, and computed indices (a
-// gather) mixed with domain indices.
+// Affine index expressions: slices, a wrapping shift, reversal, reshapes, and
+// computed indices (a gather) mixed with domain indices.
 // CHECK-LABEL: func.func @indices(
-// CHECK-NEXT:    %y = loop.kernel "gather" domain(%i: 4, %j: 2) ins(%x = %a : tensor<8xf32>, %t = %table : tensor<10x2xf32>, %id = %ids : tensor<4xi64>) outs(%o : tensor<4x2xf32>) {
+// CHECK-NEXT:    %y = loop.kernel "gather" domain(%i: 4, %j: 2) ins(%x = %a : tensor<8xf32>, %t = %table : tensor<10x3xf32>, %id = %ids : tensor<4xi64>) outs(%o : tensor<4x2xf32>) {
 // CHECK-NEXT:      %slice = loop.load %x[((%i * 2) + 1)] : tensor<8xf32>
-// CHECK-NEXT:      %shift = loop.load %x[(%i + -1)] : tensor<8xf32>
+// CHECK-NEXT:      %shift = loop.load %x[((%i + -1) mod 8)] : tensor<8xf32>
 // CHECK-NEXT:      %rev = loop.load %x[((%i * -1) + 7)] : tensor<8xf32>
 // CHECK-NEXT:      %split = loop.load %x[((%i floordiv 2) + (%j mod 2))] : tensor<8xf32>
 // CHECK-NEXT:      %half = loop.load %x[(%i ceildiv 2)] : tensor<8xf32>
 // CHECK-NEXT:      %same = loop.load %x[%i] : tensor<8xf32>
 // CHECK-NEXT:      %idx = loop.load %id[%i] : tensor<4xi64>
 // CHECK-NEXT:      %ii = arith.index_cast %idx : i64 to index
-// CHECK-NEXT:      %g = loop.load %t[%ii, %j] : tensor<10x2xf32>
-// CHECK-NEXT:      %g2 = loop.load %t[((%ii * 2) + %i), (%j + 1)] : tensor<10x2xf32>
+// CHECK-NEXT:      %g = loop.load %t[%ii, %j] : tensor<10x3xf32>
+// CHECK-NEXT:      %g2 = loop.load %t[((%ii * 2) + %i), (%j + 1)] : tensor<10x3xf32>
 // CHECK-NEXT:      loop.store %g, %o[%i, %j] : tensor<4x2xf32>
 // CHECK-NEXT:    }
-func.func @indices(%a: tensor<8xf32>, %table: tensor<10x2xf32>, %ids: tensor<4xi64>) -> tensor<4x2xf32> {
-  %y = loop.kernel "gather" domain(%i: 4, %j: 2) ins(%x = %a : tensor<8xf32>, %t = %table : tensor<10x2xf32>, %id = %ids : tensor<4xi64>) outs(%o : tensor<4x2xf32>) {
+// CHECK-NEXT:    func.return %y : tensor<4x2xf32>
+func.func @indices(%a: tensor<8xf32>, %table: tensor<10x3xf32>, %ids: tensor<4xi64>) -> tensor<4x2xf32> {
+  %y = loop.kernel "gather" domain(%i: 4, %j: 2) ins(%x = %a : tensor<8xf32>, %t = %table : tensor<10x3xf32>, %id = %ids : tensor<4xi64>) outs(%o : tensor<4x2xf32>) {
     %slice = loop.load %x[%i * 2 + 1] : tensor<8xf32>
-    %shift = loop.load %x[%i - 1] : tensor<8xf32>
+    %shift = loop.load %x[(%i - 1) mod 8] : tensor<8xf32>
     %rev = loop.load %x[-%i + 7] : tensor<8xf32>
     %split = loop.load %x[%i floordiv 2 + %j mod 2] : tensor<8xf32>
     %half = loop.load %x[%i ceildiv 2] : tensor<8xf32>
     %same = loop.load %x[%i + 1 - 1] : tensor<8xf32>
     %idx = loop.load %id[%i] : tensor<4xi64>
     %ii = arith.index_cast %idx : i64 to index
-    %g = loop.load %t[%ii, %j] : tensor<10x2xf32>
-    %g2 = loop.load %t[%ii * 2 + %i, %j + 1] : tensor<10x2xf32>
+    %g = loop.load %t[%ii, %j] : tensor<10x3xf32>
+    %g2 = loop.load %t[%ii * 2 + %i, %j + 1] : tensor<10x3xf32>
     loop.store %g, %o[%i, %j] : tensor<4x2xf32>
   }
   func.return %y : tensor<4x2xf32>
@@ -118,4 +120,18 @@ func.func @rank_zero(%a: tensor<f32>) -> (tensor<f32>, tensor<0x3xi32>) {
     loop.store %c, %e[%i, %j] : tensor<0x3xi32>
   }
   func.return %y, %z : tensor<f32>, tensor<0x3xi32>
+}
+
+// An empty body prints as an empty region and parses back.
+// CHECK-LABEL: func.func @empty_body(
+// CHECK-NEXT:    loop.kernel domain(%i: 4) ins() outs() {
+// CHECK-NEXT:    }
+// CHECK-NEXT:    loop.kernel "nothing" domain() ins(%x = %a : tensor<f32>) outs() {
+// CHECK-NEXT:    }
+// CHECK-NEXT:    func.return
+func.func @empty_body(%a: tensor<f32>) {
+  loop.kernel domain(%i: 4) ins() outs() {}
+  loop.kernel "nothing" domain() ins(%x = %a : tensor<f32>) outs() {
+  }
+  func.return
 }
