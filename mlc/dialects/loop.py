@@ -57,6 +57,7 @@ from xdsl.ir.affine import (
     AffineDimExpr,
     AffineExpr,
     AffineMap,
+    AffineSymExpr,
 )
 from xdsl.irdl import (
     IRDLOperation,
@@ -137,6 +138,17 @@ class IndexedAccess(IRDLOperation):
             raise VerifyException(
                 f"index map {m} must have one dim per index operand ({len(self.indices)})"
             )
+        for expr in m.results:
+            for sub in expr.dfs():
+                if (
+                    isinstance(sub, AffineBinaryOpExpr)
+                    and sub.kind != AffineBinaryOpKind.Add
+                    and sub.kind != AffineBinaryOpKind.Mul
+                    and not (isinstance(sub.rhs, AffineConstantExpr) and sub.rhs.value > 0)
+                ):
+                    raise VerifyException(
+                        f"index {expr} divides by {sub.rhs}: divisors must be positive constants"
+                    )
         t = self.tensor.type
         if not isinstance(self.parent_op(), KernelOp):
             raise VerifyException(f"'{self.name}' must be directly inside a 'loop.kernel'")
@@ -464,12 +476,18 @@ class KernelOp(IRDLOperation):
                 )
 
     def _verify_load_bounds(self, op: LoadOp) -> None:
-        """Indices computed from the domain alone must stay inside the tensor."""
+        """Indices computed from the domain alone must stay inside the tensor.
+
+        An index involving a computed value (a gather's row) is the producer's to keep
+        in range: compiled code clamps it, the interpreter reports it. An index over an
+        empty dim never runs.
+        """
         domain_map = self.domain_map(op)
-        if domain_map.num_symbols or 0 in self.sizes:
-            return  # computed indices are clamped by their producer; empty: never runs
         shape = op.source.type.get_shape()
         for n, expr in enumerate(domain_map.results):
+            uses_symbol = any(isinstance(e, AffineSymExpr) for e in expr.dfs())
+            if uses_symbol or any(self.sizes[d] == 0 for d in expr.used_dims()):
+                continue
             low, high = index_range(expr, self.sizes)
             if low < 0 or high >= shape[n]:
                 raise VerifyException(
@@ -499,8 +517,8 @@ class KernelOp(IRDLOperation):
         for d, size in enumerate(self.sizes):
             if d not in dims and d not in self.reduced and size != 1:
                 raise VerifyException(
-                    f"store does not index parallel dim {d}: the output would be written "
-                    f"{size} times (or never)"
+                    f"store does not index parallel dim {d} of size {size}: each output "
+                    "element must be written exactly once"
                 )
         return dims
 

@@ -467,8 +467,9 @@ def test_loads_that_do_not_vary_over_an_empty_dim_are_still_checked():
     """
     # %w depends on the empty dim %i: it runs nowhere, so its index is never checked.
     assert run_text(text.replace("OFFSET", "0"), "f", randn(4)).shape == (0, 4)
-    with pytest.raises(InterpreterError, match=r"index 4 is out of range .* at %j = 2$"):
-        run_text(text.replace("OFFSET", "2"), "f", randn(4))
+    # %v does not depend on %i: the verifier checks it.
+    with pytest.raises(CompileError, match=r"load index 0 \(\(d1 \+ 2\)\) ranges over \[2, 5\]"):
+        mlc.parse(text.replace("OFFSET", "2"))
 
 
 def test_large_kernel_is_vectorised():
@@ -1188,8 +1189,8 @@ def test_store_must_index_every_parallel_dim(size: int):
     # With %j empty the body runs nowhere, yet the non-empty output must be written; with
     # %j of size 5 every element would be written five times.
     assert verifier_error(text) == (
-        f"'loop.kernel' op store does not index parallel dim 1: the output would be written "
-        f"{size} times (or never)"
+        f"'loop.kernel' op store does not index parallel dim 1 of size {size}: each output "
+        "element must be written exactly once"
     )
     # A size-1 dim need not be indexed: the output is written once.
     mlc.parse(text.replace(f"%j: {size}", "%j: 1"))
@@ -1206,8 +1207,8 @@ def test_an_invariant_value_stored_without_the_parallel_dim_is_an_error():
     }
     """
     assert verifier_error(text) == (
-        "'loop.kernel' op store does not index parallel dim 0: the output would be written "
-        "5 times (or never)"
+        "'loop.kernel' op store does not index parallel dim 0 of size 5: each output "
+        "element must be written exactly once"
     )
 
 
@@ -1253,12 +1254,9 @@ def test_empty_kernel_round_trips():
 # divisor, so a negative one passes unchecked and zero crashes the verifier.
 
 
-@pytest.mark.xfail(strict=True, reason="loop verifier: index_range assumes a positive divisor")
 @pytest.mark.parametrize(
     "index", ["%i floordiv -2", "%i ceildiv -2", "%i mod -3", "%i floordiv 0", "%i mod 0"]
 )
 def test_non_positive_divisors_are_verifier_errors(index: str):
-    # Today: -2 and -3 verify and fail at run time with a negative index; 0 raises
-    # ZeroDivisionError out of the verifier instead of a located error.
-    with pytest.raises(CompileError):
+    with pytest.raises(CompileError, match="divisors must be positive constants"):
         mlc.parse(LOAD_1D.format(d=4, index=index, n=4))

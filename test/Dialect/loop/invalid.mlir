@@ -451,7 +451,7 @@ func.func @store_size_mismatch(%a: tensor<4xf32>) -> tensor<8xf32> {
 // -----
 
 func.func @store_skips_a_parallel_dim(%a: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{store does not index parallel dim 1: the output would be written 5 times (or never)}}
+  // expected-error @+1 {{store does not index parallel dim 1 of size 5: each output element must be written exactly once}}
   %y = loop.kernel domain(%i: 4, %j: 5) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<4xf32>) {
     %v = loop.load %x[%i] : tensor<4xf32>
     loop.store %v, %o[%i] : tensor<4xf32>
@@ -462,7 +462,7 @@ func.func @store_skips_a_parallel_dim(%a: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 func.func @store_skips_an_empty_parallel_dim(%a: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{store does not index parallel dim 1: the output would be written 0 times (or never)}}
+  // expected-error @+1 {{store does not index parallel dim 1 of size 0: each output element must be written exactly once}}
   %y = loop.kernel domain(%i: 4, %j: 0) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<4xf32>) {
     %v = loop.load %x[%i] : tensor<4xf32>
     loop.store %v, %o[%i] : tensor<4xf32>
@@ -473,7 +473,7 @@ func.func @store_skips_an_empty_parallel_dim(%a: tensor<4xf32>) -> tensor<4xf32>
 // -----
 
 func.func @store_of_an_invariant_skips_a_parallel_dim(%a: tensor<4xf32>) -> tensor<f32> {
-  // expected-error @+1 {{store does not index parallel dim 0: the output would be written 4 times (or never)}}
+  // expected-error @+1 {{store does not index parallel dim 0 of size 4: each output element must be written exactly once}}
   %y = loop.kernel domain(%i: 4) ins(%x = %a : tensor<4xf32>) outs(%o : tensor<f32>) {
     %v = loop.load %x[0] : tensor<4xf32>
     loop.store %v, %o[] : tensor<f32>
