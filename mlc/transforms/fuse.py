@@ -100,19 +100,24 @@ class FusionOptions:
     horizontal: bool
     max_ops: int
     max_recompute: int
+    prologue: bool
 
 
 # ---------------------------------------------------------------------------
 # The cost model for recomputation
 
 
-def recomputed_ops(ops: Sequence[Operation], max_recompute: int) -> set[Operation]:
+def recomputed_ops(
+    ops: Sequence[Operation], max_recompute: int, prologue: bool = False
+) -> set[Operation]:
     """Element-wise ops that readers recompute instead of reading from memory.
 
     An op qualifies when its value is a function of tensors already in memory
     (arguments, constants) through at most `max_recompute` element-wise ops, it is
     not returned, and no reader visits an element more than once (a matmul reading
     it would recompute it for every output column; a broadcast, for every row).
+    With `prologue`, matmul readers may recompute it anyway: the producer then runs
+    inside the contraction, once per output column.
     Then each reader recomputes it in registers, which costs those few scalar ops
     but saves writing the tensor and reading it back, and lets kernels that could
     not fuse share it. `max-recompute=0` stores every such value instead.
@@ -129,17 +134,20 @@ def recomputed_ops(ops: Sequence[Operation], max_recompute: int) -> set[Operatio
                 producer = cost.get(owner) if owner in chosen else None
                 total = None if producer is None or total is None else total + producer
         cost[op] = total
-        if total is not None and total <= max_recompute and _reads_each_element_once(op):
+        if total is not None and total <= max_recompute and _reads_each_element_once(op, prologue):
             chosen.add(op)
     return chosen
 
 
-def _reads_each_element_once(op: Operation) -> bool:
+def _reads_each_element_once(op: Operation, prologue: bool) -> bool:
     numel = math.prod(nn.shape_of(op.result.type))
     readers = list(_readers(op.result))
     if not readers or any(not isinstance(r, nn.NNOp) for r in readers):
         return False
-    return all(math.prod(iteration_space(r).sizes) <= numel for r in readers)
+    return all(
+        math.prod(iteration_space(r).sizes) <= numel or (prologue and isinstance(r, nn.MatmulOp))
+        for r in readers
+    )
 
 
 def _readers(value: SSAValue) -> Iterator[Operation]:
@@ -428,7 +436,7 @@ def fuse_function(
     for op in block.ops:
         if (reason := why_not_primitive(op)) is not None:
             raise CompileError.at(op, f"fuse needs explicit primitives: {reason}")
-    recomputed = recomputed_ops(list(block.ops), options.max_recompute)
+    recomputed = recomputed_ops(list(block.ops), options.max_recompute, options.prologue)
     groups = form_groups(list(block.ops), options, remarks, recomputed)
     groups_of = {m.op: g for g in groups for m in g.members}
     terminator = block.last_op
@@ -494,6 +502,12 @@ class FusePass(ModulePass):
         default=True, metadata={"help": "merge kernels with one domain that read a common input"}
     )
     max_ops: int = field(default=64, metadata={"help": "most nn ops in one kernel"})
+    prologue: bool = field(
+        default=False,
+        metadata={
+            "help": "recompute cheap element-wise producers of matmul operands inside the matmul"
+        },
+    )
     max_recompute: int = field(
         default=4,
         metadata={
@@ -521,6 +535,7 @@ class FusePass(ModulePass):
             self.horizontal,
             self.max_ops,
             self.max_recompute,
+            self.prologue,
         )
         for function in [f for f in op.walk() if isinstance(f, func.FuncOp) and f.body.blocks]:
             before = unfused_bytes(function)

@@ -2,6 +2,7 @@
 // RUN: mlc-opt %s -p 'fuse{max-recompute=0}' | filecheck %s --check-prefix=STORED
 // RUN: mlc-opt %s -p 'fuse{max-recompute=1}' | filecheck %s --check-prefix=ONE
 // RUN: not mlc-opt %s -p 'fuse{max-recompute=-1}' 2>&1 | filecheck %s --check-prefix=BAD
+// RUN: mlc-opt %s -p 'fuse{prologue=true}' | filecheck %s --check-prefix=PROLOGUE
 
 // BAD: max-recompute must be >= 0, got -1
 
@@ -39,6 +40,12 @@ func.func @shared_scale(%x: tensor<4x8xf32>) -> (tensor<4xf32>, tensor<8xf32>) {
 // CHECK:         [[E:%.+]] = loop.kernel "no_recompute_in_prologue_k0" domain(%d0: 4, %d1: 8)
 // CHECK:           math.exp
 // CHECK:         loop.kernel "no_recompute_in_prologue_k1" domain(%d0: 4, %d1: 16, %d2: 8 reduction) ins(%e_1 = [[E]] : tensor<4x8xf32>
+
+// Asked for explicitly, the matmul recomputes the exp in its prologue.
+// PROLOGUE-LABEL: func.func @no_recompute_in_prologue(
+// PROLOGUE-NEXT:    loop.kernel "no_recompute_in_prologue_k0" domain(%d0: 4, %d1: 16, %d2: 8 reduction) ins(%x_1 = %x : tensor<4x8xf32>, %w_1 = %w : tensor<8x16xf32>)
+// PROLOGUE-NEXT:      loop.load %x_1[%d0, %d2]
+// PROLOGUE-NEXT:      math.exp
 func.func @no_recompute_in_prologue(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>) -> tensor<4x16xf32> {
   %e = nn.exp %x : tensor<4x8xf32>
   %mm = nn.matmul %e, %w : tensor<4x8xf32>, tensor<8x16xf32> -> tensor<4x16xf32>
