@@ -540,7 +540,11 @@ class KernelOp(IRDLOperation):
 
     def _varying_dims(self) -> dict[SSAValue, set[int]]:
         """For each body value, the domain dims along which it may change."""
-        varies: dict[SSAValue, set[int]] = {iv: {d} for d, iv in enumerate(self.ivs)}
+        # A size-1 dim has one index: nothing varies along it.
+        varies: dict[SSAValue, set[int]] = {
+            iv: {d} if size != 1 else set()
+            for d, (iv, size) in enumerate(zip(self.ivs, self.sizes, strict=True))
+        }
         for arg in self.block.args[self.rank :]:
             varies[arg] = set()
         reduced = set(self.reduced)

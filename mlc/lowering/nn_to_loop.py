@@ -144,7 +144,16 @@ def _concat_space(op: nn.ConcatOp) -> IterationSpace:
     return IterationSpace(shape, frozenset(), dims(len(shape)), tuple(None for _ in op.inputs))
 
 
+def _view_space(op: Operation) -> IterationSpace:
+    """A view computed as a copy (it is returned): it reads its input through itself."""
+    shape = nn.shape_of(op.result.type)
+    identity = dims(len(shape))
+    return IterationSpace(shape, frozenset(), identity, (view_source_exprs(op, identity),))
+
+
 def iteration_space(op: Operation) -> IterationSpace:
+    if isinstance(op, VIEW_OPS):
+        return _view_space(op)
     if isinstance(op, nn.ReduceOp):
         return _reduce_space(op)
     if isinstance(op, nn.MatmulOp):
@@ -228,20 +237,25 @@ def is_materialized_view(op: Operation) -> bool:
 ELEMENTWISE_OPS = (nn.UnaryOp, nn.BinaryOp, nn.SelectOp, nn.CastOp)
 
 
-def is_generated(op: Operation) -> bool:
-    """An op computable from indices alone (splat, iota and element-wise ops of them).
+def is_index_function(op: Operation) -> bool:
+    """An op computable from indices alone: splat, iota and element-wise ops of them.
 
     Readers recompute it where they need it, which costs a few scalar ops and saves
     a tensor: the causal mask of attention never reaches memory.
     """
-    if any(not isinstance(use.operation, nn.NNOp) for r in op.results for use in r.uses):
-        return False
     if isinstance(op, GENERATOR_OPS):
         return True
     return isinstance(op, ELEMENTWISE_OPS) and all(
-        isinstance(owner := source_value(v).owner, Operation) and is_generated(owner)
+        isinstance(owner := source_value(v).owner, Operation) and is_index_function(owner)
         for v in op.operands
     )
+
+
+def is_generated(op: Operation) -> bool:
+    """An index function that only nn ops read: it needs no tensor of its own."""
+    if any(not isinstance(use.operation, nn.NNOp) for r in op.results for use in r.uses):
+        return False
+    return is_index_function(op)
 
 
 def is_compute(op: Operation) -> bool:
@@ -280,7 +294,7 @@ class KernelBuilder:
     loads: dict[tuple, SSAValue] = field(default_factory=dict)
     generated: dict[tuple, SSAValue] = field(default_factory=dict)
     location: Attribute | None = None
-    recomputed: Callable[[Operation], bool] = is_generated
+    recomputed: Callable[[Operation], bool] = is_index_function
     """Ops whose values readers compute in place instead of loading them."""
 
     def __post_init__(self) -> None:
@@ -615,7 +629,11 @@ _REDUCTION_KINDS = {
 
 @emits(*_REDUCTION_KINDS)
 def _reduce(b: KernelBuilder, op, operands: Operands) -> SSAValue:
-    return b.add(loop.ReduceOp(_REDUCTION_KINDS[type(op)], operands(0)))
+    value = operands(0)
+    placed = [operands.member.placement[d] for d in operands.space.reduced]
+    if not any(isinstance(e, AffineDimExpr) for e in placed):
+        return value  # only size-1 dims: the one element is the result
+    return b.add(loop.ReduceOp(_REDUCTION_KINDS[type(op)], value))
 
 
 @emits(nn.MatmulOp)
@@ -638,7 +656,7 @@ def _iota(b: KernelBuilder, op, operands: Operands) -> SSAValue:
 
 @emits("copy")
 def _copy(b: KernelBuilder, op, operands: Operands) -> SSAValue:
-    return operands(0, view_source_exprs(op, dims(operands.space.rank)))
+    return operands(0)
 
 
 @emits(nn.GatherOp)

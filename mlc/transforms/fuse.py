@@ -50,7 +50,7 @@ from mlc.lowering.nn_to_loop import (
     KernelBuilder,
     Member,
     is_compute,
-    is_generated,
+    is_index_function,
     is_materialized_view,
     iteration_space,
     source_of,
@@ -164,6 +164,38 @@ def _readers(value: SSAValue) -> Iterator[Operation]:
 # The decision
 
 
+@dataclass
+class Fusion:
+    """The state of one function's grouping: who computes what, and where."""
+
+    options: FusionOptions
+    remarks: bool
+    recomputed: set[Operation]
+    groups_of: dict[Operation, Group] = field(default_factory=dict)
+
+    def read_in_place(self, op: Operation) -> bool:
+        """Whether readers compute `op`'s value themselves instead of loading it."""
+        return is_index_function(op) or op in self.recomputed
+
+    def producer(self, value: SSAValue) -> Group | None:
+        """The kernel a reader of `value` loads it from (None: an input or recomputed)."""
+        owner = value.owner
+        if not isinstance(owner, Operation) or self.read_in_place(owner):
+            return None
+        return self.groups_of.get(owner)
+
+    def memory_reads(self, op: Operation) -> set[SSAValue]:
+        """The tensors `op` reads from memory, looking through recomputed values."""
+        found: set[SSAValue] = set()
+        for _, value, _ in reads_of(op):
+            owner = value.owner
+            if isinstance(owner, Operation) and self.read_in_place(owner):
+                found |= self.memory_reads(owner)
+            else:
+                found.add(value)
+        return found
+
+
 def reads_of(op: Operation) -> Iterator[tuple[int, SSAValue, Exprs | None]]:
     """Each operand's underlying tensor and indices (over the op's dims), through views."""
     space = iteration_space(op)
@@ -176,19 +208,14 @@ def reads_of(op: Operation) -> Iterator[tuple[int, SSAValue, Exprs | None]]:
         yield k, value, source_exprs
 
 
-def can_join(
-    group: Group,
-    op: Operation,
-    groups_of: dict[Operation, Group],
-    options: FusionOptions,
-) -> Placement | str:
+def can_join(group: Group, op: Operation, fusion: Fusion) -> Placement | str:
     """A placement of `op` in `group`, or the reason it cannot join."""
+    options = fusion.options
     space = iteration_space(op)
     sizes = space.sizes
     phi: dict[int, AffineExpr] = {}
     for _, value, exprs in reads_of(op):
-        producer = groups_of.get(value.owner)
-        if producer is not group:
+        if fusion.producer(value) is not group:
             continue
         name = _value_name(value)
         if exprs is None:
@@ -205,8 +232,14 @@ def can_join(
                 )
             if not isinstance(p, AffineDimExpr) or phi.get(r.position, p) != p:
                 return f"reads {name} in a different order than the kernel computes it"
+            if sizes[r.position] != group.sizes[p.position]:
+                return (
+                    f"reads {sizes[r.position]} of the {group.sizes[p.position]} values of "
+                    f"{name} along a dim: the kernel computes more than it needs"
+                )
             phi[r.position] = p
-    free_reduced = [g for g in sorted(group.reduced) if g not in phi.values()]
+    placed = {e.position for e in phi.values() if isinstance(e, AffineDimExpr)}
+    free_reduced = [g for g in sorted(group.reduced) if g not in placed]
     for d in range(len(sizes)):
         if d in phi:
             continue
@@ -246,8 +279,8 @@ def can_join(
     if len(group.members) >= options.max_ops:
         return f"kernel #{group.id} already has the maximum of {options.max_ops} ops"
     for _, value, _ in reads_of(op):
-        other = groups_of.get(value.owner)
-        if other is not None and other is not group and _depends_on(other, group, groups_of):
+        other = fusion.producer(value)
+        if other is not None and other is not group and _depends_on(other, group, fusion):
             return f"kernel #{other.id} reads kernel #{group.id}: fusing would create a cycle"
     return Placement(tuple(phi[d] for d in range(len(sizes))), reduced, kind)
 
@@ -260,7 +293,7 @@ def _kind(group: Group, op: Operation) -> str:
     return "vertical"
 
 
-def _depends_on(group: Group, target: Group, groups_of: dict[Operation, Group]) -> bool:
+def _depends_on(group: Group, target: Group, fusion: Fusion) -> bool:
     """Whether `group` reads, directly or through other kernels, a value of `target`."""
     seen, work = set(), [group]
     while work:
@@ -271,8 +304,8 @@ def _depends_on(group: Group, target: Group, groups_of: dict[Operation, Group]) 
             continue
         seen.add(g.id)
         for m in g.members:
-            for _, value, _ in reads_of(m.op):
-                producer = groups_of.get(value.owner)
+            for value in fusion.memory_reads(m.op):
+                producer = fusion.producer(value)
                 if producer is not None and producer is not g:
                     work.append(producer)
     return False
@@ -286,24 +319,18 @@ def _value_name(value: SSAValue) -> str:
 # Grouping
 
 
-def form_groups(
-    block_ops: Sequence[Operation],
-    options: FusionOptions,
-    remarks: bool,
-    recomputed: set[Operation],
-) -> list[Group]:
+def form_groups(block_ops: Sequence[Operation], fusion: Fusion) -> list[Group]:
     groups: list[Group] = []
-    groups_of: dict[Operation, Group] = {}
     for op in block_ops:
-        if not is_compute(op) or op in recomputed:
+        if not is_compute(op) or op in fusion.recomputed or not op.results[0].uses:
             continue
         placement, target = None, None
-        for candidate in _candidates(op, groups_of):
-            decision = can_join(candidate, op, groups_of, options)
+        for candidate in _candidates(op, fusion):
+            decision = can_join(candidate, op, fusion)
             if isinstance(decision, Placement):
                 placement, target = decision, candidate
                 break
-            if remarks:
+            if fusion.remarks:
                 emit_remark(op, f"not fused into kernel #{candidate.id}: {decision}")
         if target is None:
             space = iteration_space(op)
@@ -316,34 +343,33 @@ def form_groups(
             )
         target.reduced = set(placement.reduced)
         target.members.append(Member(op, placement.exprs))
-        groups_of[op] = target
-    if options.horizontal:
-        groups = _merge_siblings(groups, groups_of, remarks)
+        fusion.groups_of[op] = target
+    if fusion.options.horizontal:
+        groups = _merge_siblings(groups, fusion)
     return groups
 
 
-def _candidates(op: Operation, groups_of: dict[Operation, Group]) -> list[Group]:
+def _candidates(op: Operation, fusion: Fusion) -> list[Group]:
     """Kernels producing what `op` reads, the most recently started first."""
     found: dict[int, Group] = {}
     for _, value, _ in reads_of(op):
-        group = groups_of.get(value.owner)
+        group = fusion.producer(value)
         if group is not None:
             found[group.id] = group
     return [found[i] for i in sorted(found, reverse=True)]
 
 
-def _inputs(group: Group, groups_of: dict[Operation, Group]) -> set[SSAValue]:
+def _inputs(group: Group, fusion: Fusion) -> set[SSAValue]:
+    """The tensors a kernel reads from memory."""
     return {
         value
         for m in group.members
-        for _, value, _ in reads_of(m.op)
-        if groups_of.get(value.owner) is not group
+        for value in fusion.memory_reads(m.op)
+        if fusion.producer(value) is not group
     }
 
 
-def _merge_siblings(
-    groups: list[Group], groups_of: dict[Operation, Group], remarks: bool
-) -> list[Group]:
+def _merge_siblings(groups: list[Group], fusion: Fusion) -> list[Group]:
     """Horizontal fusion: same domain, a shared input, no path between them."""
     merged: list[Group] = []
     for group in groups:
@@ -353,9 +379,9 @@ def _merge_siblings(
                 for g in merged
                 if g.sizes == group.sizes
                 and g.reduced == group.reduced
-                and _inputs(g, groups_of) & _inputs(group, groups_of)
-                and not _depends_on(group, g, groups_of)
-                and not _depends_on(g, group, groups_of)
+                and _inputs(g, fusion) & _inputs(group, fusion)
+                and not _depends_on(group, g, fusion)
+                and not _depends_on(g, group, fusion)
             ),
             None,
         )
@@ -364,7 +390,7 @@ def _merge_siblings(
             continue
         target.members.extend(group.members)
         for m in group.members:
-            groups_of[m.op] = target
+            fusion.groups_of[m.op] = target
     for n, g in enumerate(merged):
         g.id = n
     return merged
@@ -390,7 +416,7 @@ def _escaping_values(group: Group, groups_of: dict[Operation, Group]) -> list[SS
     return [m.op.results[0] for m in group.members if escapes(m.op.results[0])]
 
 
-def _topological(groups: list[Group], groups_of: dict[Operation, Group]) -> list[Group]:
+def _topological(groups: list[Group], fusion: Fusion) -> list[Group]:
     order: list[Group] = []
     placed: set[int] = set()
 
@@ -399,8 +425,8 @@ def _topological(groups: list[Group], groups_of: dict[Operation, Group]) -> list
             return
         placed.add(g.id)
         for m in g.members:
-            for _, value, _ in reads_of(m.op):
-                producer = groups_of.get(value.owner)
+            for value in fusion.memory_reads(m.op):
+                producer = fusion.producer(value)
                 if producer is not None and producer is not g:
                     visit(producer)
         order.append(g)
@@ -437,14 +463,15 @@ def fuse_function(
         if (reason := why_not_primitive(op)) is not None:
             raise CompileError.at(op, f"fuse needs explicit primitives: {reason}")
     recomputed = recomputed_ops(list(block.ops), options.max_recompute, options.prologue)
-    groups = form_groups(list(block.ops), options, remarks, recomputed)
-    groups_of = {m.op: g for g in groups for m in g.members}
+    fusion = Fusion(options, remarks, recomputed)
+    groups = form_groups(list(block.ops), fusion)
+    groups_of = fusion.groups_of
     terminator = block.last_op
     reports = []
-    for n, group in enumerate(_topological(groups, groups_of)):
+    for n, group in enumerate(_topological(groups, fusion)):
         name = f"{function.sym_name.data}_k{n}"
         builder = KernelBuilder(tuple(group.sizes), frozenset(group.reduced), name)
-        builder.recomputed = lambda op: is_generated(op) or op in recomputed
+        builder.recomputed = fusion.read_in_place
         builder.location = group.members[0].op.location
         for member in sorted(group.members, key=lambda m: _position(block, m.op)):
             builder.emit(member)
@@ -455,7 +482,8 @@ def fuse_function(
         Rewriter.insert_op(kernel, InsertPoint.before(terminator))
         for value, result in zip(escaping, kernel.outputs, strict=True):
             result.name_hint = value.name_hint
-            value.replace_all_uses_with(result)
+            # Ops that readers recompute keep computing from the original value.
+            value.replace_uses_with_if(result, lambda use: not fusion.read_in_place(use.operation))
         reports.append(
             KernelReport(
                 name,

@@ -830,7 +830,19 @@ class _GraphBuilder:
         index_shape = self.shape(int(self.pick((0, 1, 1, 2))))
         index_type = self.pick(("i32", "i64"))
         form = self.rng.random()
-        if form < 0.6 or not index_shape:
+        sources = [w for w in self.values if w.exact and w.dtype in FLOATS and len(w.shape) <= 2]
+        if form >= 0.75 and sources:
+            # Computed from values: trunc(min(|tanh(w)| * size, size - 0.5)) is in
+            # [0, size) (tanh rounds to 1 for large w). Only from exact values, so
+            # that every lowering computes the same rows.
+            w = self.pick(sources)
+            scaled = self.binary(
+                "mul", self.unary("abs", self.unary("tanh", w)), self.splat(size, w.shape, w.dtype)
+            )
+            capped = self.binary("min", scaled, self.splat(size - 0.5, w.shape, w.dtype))
+            indices = self.cast(capped, index_type)
+            index_shape = w.shape
+        elif form < 0.5 or not index_shape:
             values = self.rng.integers(0, size, size=index_shape)
             literal = np.array2string(np.asarray(values), separator=", ").replace("\n", "")
             if not index_shape:

@@ -49,32 +49,11 @@ PIPELINES = {
 }
 if "max_recompute" in FusePass.__dataclass_fields__:
     # Recomputing cheap producers in their readers hides how the other producers
-    # are placed: run once with every value a kernel's own.
+    # are placed: run once with every value computed in a kernel (values only).
     PIPELINES["no-recompute"] = "fuse{max-recompute=0}"
 
 # (pattern of the problem, the bug): see the strict xfails in test_fuse.py.
-KNOWN_BUGS = [
-    (
-        r"stored value varies over dims \[[\d, ]+\] that the store does not index",
-        "size-1 dims: a member that reads its producer across a size-1 dim is placed "
-        "at index 0 while its loads use the dim (test_fuse.py::test_size_one_dims)",
-    ),
-    (
-        r"'loop.reduce' in a kernel without reduction dims",
-        "a reduction over size-1 dims joins a kernel that reduces nothing "
-        "(test_fuse.py::test_reduction_over_size_one_dim)",
-    ),
-    (
-        r"store indices must be distinct domain dims",
-        "can_join compares int dims with AffineExprs, so a reduced dim is reused "
-        "(test_fuse.py::test_broadcast_dim_is_not_a_reduced_dim)",
-    ),
-    (
-        r"has size \d+ but is stored over domain dim \d+ of size \d+",
-        "can_join maps an op dim onto a kernel dim of another size "
-        "(test_fuse.py::test_prefix_slice_is_not_the_same_point)",
-    ),
-]
+KNOWN_BUGS: list[tuple[str, str]] = []
 
 
 def _results(value) -> tuple[np.ndarray, ...]:
@@ -141,7 +120,9 @@ def test_fuse_keeps_values(seed: int):
                 problems.append(f"{pipeline}: result #{n} differs:\n{why}")
     if "default" in kernels:
         for kind, count in kernels.items():
-            if count < kernels["default"]:
+            # Recomputation trades stores for scalar work and may change how kernels
+            # group either way; only disabling a fusion kind must not merge kernels.
+            if kind != "no-recompute" and count < kernels["default"]:
                 problems.append(
                     f"{PIPELINES[kind]}: {count} kernels, fewer than the "
                     f"{kernels['default']} of default fuse"
