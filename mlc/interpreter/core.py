@@ -140,18 +140,23 @@ def run_block(block: Block, args: Sequence[Any]) -> tuple[Any, ...]:
                     op, f"'{op.name}' op branches to another block; unsupported"
                 )
             return tuple(operands)
-        results = implementation_for(op)(op, *operands)
-        if not isinstance(results, tuple):
-            results = (results,)
-        if len(results) != len(op.results):
-            raise InterpreterError.at(
-                op,
-                f"'{op.name}' op: implementation returned {len(results)} values "
-                f"for {len(op.results)} results",
-            )
-        for result, value in zip(op.results, results, strict=True):
+        for result, value in zip(op.results, evaluate(op, operands), strict=True):
             env[result] = _checked_result(op, result, value)
     return ()  # a block without terminator (a NoTerminator region) yields nothing
+
+
+def evaluate(op: Operation, operands: Sequence[Any]) -> tuple[Any, ...]:
+    """The values of `op`'s results from its registered implementation."""
+    results = implementation_for(op)(op, *operands)
+    if not isinstance(results, tuple):
+        results = (results,)
+    if len(results) != len(op.results):
+        raise InterpreterError.at(
+            op,
+            f"'{op.name}' op: implementation returned {len(results)} values "
+            f"for {len(op.results)} results",
+        )
+    return results
 
 
 def _checked_result(op: Operation, result: SSAValue, value: Any) -> Any:

@@ -49,7 +49,7 @@ from xdsl.ir.affine import (
 
 from mlc.dialects.loop import KernelOp, LoadOp, ReduceOp, StoreOp
 from mlc.interpreter import scalar_ops
-from mlc.interpreter.core import InterpreterError, implementation_for, implements, numpy_dtype
+from mlc.interpreter.core import InterpreterError, evaluate, implements, numpy_dtype
 
 __all__ = ["evaluate_index"]
 
@@ -225,15 +225,7 @@ class _Kernel:
     # -- arith and math ------------------------------------------------------
 
     def scalar(self, op: Operation) -> None:
-        results = implementation_for(op)(op, *(self.env[v] for v in op.operands))
-        if not isinstance(results, tuple):
-            results = (results,)
-        if len(results) != len(op.results):
-            raise InterpreterError.at(
-                op,
-                f"'{op.name}' op: implementation returned {len(results)} values "
-                f"for {len(op.results)} results",
-            )
+        results = evaluate(op, [self.env[v] for v in op.operands])
         for result, value in zip(op.results, results, strict=True):
             self.env[result] = self.checked(op, result, np.asarray(value))
 

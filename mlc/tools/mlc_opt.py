@@ -47,6 +47,7 @@ from mlc.pipeline import (
     PrintIR,
     render_timing,
 )
+from mlc.tools.cli import ArgumentParser
 
 PROG = "mlc-opt"
 SPLIT_MARKER = "// -----"
@@ -88,16 +89,9 @@ def run_function(module: ModuleOp, func_name: str, run_args: Sequence[str]) -> s
 # ---------------------------------------------------------------------------
 
 
-class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        """Usage errors exit with status 1 like every other mlc-opt error."""
-        self.print_usage(sys.stderr)
-        self.exit(1, f"{self.prog}: error: {message}\n")
-
-
 def build_argument_parser() -> argparse.ArgumentParser:
     """The `mlc-opt` command line."""
-    p = _ArgumentParser(
+    p = ArgumentParser(
         prog=PROG,
         description="Parse MLIR, run an mlc pass pipeline over it, and print the result.",
     )

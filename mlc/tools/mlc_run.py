@@ -19,12 +19,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from mlc.api import decode_source, parse, run_pipeline
 from mlc.diagnostics import CompileError, DiagnosticEngine
 from mlc.interpreter import cli_run, default_function
 from mlc.pipeline import PassCrashError, PipelineError
+from mlc.tools.cli import ArgumentParser
 
 PROG = "mlc-run"
 
@@ -33,16 +33,9 @@ class UsageError(Exception):
     """A command-line mistake, reported as `mlc-run: error: <message>`."""
 
 
-class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        """Usage errors exit with status 1 like every other mlc-run error."""
-        self.print_usage(sys.stderr)
-        self.exit(1, f"{self.prog}: error: {message}\n")
-
-
 def build_argument_parser() -> argparse.ArgumentParser:
     """The `mlc-run` command line."""
-    p = _ArgumentParser(
+    p = ArgumentParser(
         prog=PROG,
         description="Run a function of an MLIR file with mlc's numpy reference interpreter.",
     )
