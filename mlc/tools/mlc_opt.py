@@ -47,14 +47,10 @@ from mlc.pipeline import (
     PrintIR,
     render_timing,
 )
-from mlc.tools.cli import ArgumentParser
+from mlc.tools.cli import ArgumentParser, UsageError, read_input
 
 PROG = "mlc-opt"
 SPLIT_MARKER = "// -----"
-
-
-class UsageError(Exception):
-    """A command-line mistake, reported as `mlc-opt: error: <message>`."""
 
 
 # ---------------------------------------------------------------------------
@@ -301,16 +297,6 @@ class _Driver:
         return not problems, output
 
 
-def _read_input(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise UsageError(f"cannot read '{path}': {e.strerror or e}") from None
-
-
 def _write_output(path: str, text: str) -> None:
     if path == "-":
         sys.stdout.write(text)
@@ -381,7 +367,7 @@ def _run(args: argparse.Namespace) -> int:
         print(pipeline, file=sys.stderr)
 
     filename = "<stdin>" if args.input == "-" else args.input
-    source = decode_source(_read_input(args.input), filename)
+    source = decode_source(read_input(args.input), filename)
     instrumentations: list[PassInstrumentation] = []
     if args.print_ir_after_all or args.print_ir_after or args.print_ir_before:
         instrumentations.append(

@@ -24,13 +24,9 @@ from mlc.api import decode_source, parse, run_pipeline
 from mlc.diagnostics import CompileError, DiagnosticEngine
 from mlc.interpreter import cli_run, default_function
 from mlc.pipeline import PassCrashError, PipelineError
-from mlc.tools.cli import ArgumentParser
+from mlc.tools.cli import ArgumentParser, UsageError, read_input
 
 PROG = "mlc-run"
-
-
-class UsageError(Exception):
-    """A command-line mistake, reported as `mlc-run: error: <message>`."""
 
 
 def build_argument_parser() -> argparse.ArgumentParser:
@@ -72,19 +68,9 @@ def build_argument_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _read(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise UsageError(f"cannot read '{path}': {e.strerror or e}") from None
-
-
 def _run(args: argparse.Namespace, engine: DiagnosticEngine) -> int:
     filename = "<stdin>" if args.input == "-" else args.input
-    source = decode_source(_read(args.input), filename)
+    source = decode_source(read_input(args.input), filename)
     engine.add_source(filename, source)  # so run-time errors show their source line
     module = parse(source, filename)
     if args.pipeline is not None:
