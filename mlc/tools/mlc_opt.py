@@ -63,7 +63,17 @@ def emit_mlir(module: ModuleOp, args: argparse.Namespace) -> str:
     return print_ir(module, generic=args.print_op_generic, debuginfo=args.print_debuginfo) + "\n"
 
 
-EMITTERS: dict[str, Callable[[ModuleOp, argparse.Namespace], str]] = {"mlir": emit_mlir}
+def emit_llvm(module: ModuleOp, args: argparse.Namespace) -> str:
+    """The module's loop kernels as LLVM IR, optimised at O3 for this CPU."""
+    from mlc.runtime.cpu import kernels_as_llvm, optimized_llvm_ir
+
+    return optimized_llvm_ir(kernels_as_llvm(module))
+
+
+EMITTERS: dict[str, Callable[[ModuleOp, argparse.Namespace], str]] = {
+    "mlir": emit_mlir,
+    "llvm": emit_llvm,
+}
 """`--emit` choice -> function producing the output text for a compiled module."""
 
 

@@ -1,0 +1,314 @@
+"""Native CPU kernels: `loop.kernel`s compiled by LLVM (llvmlite) and called on numpy arrays.
+
+    from mlc.runtime.cpu import compile_kernels, run_function
+
+    kernels = compile_kernels(module)            # every kernel of a fused module
+    kernels["softmax_k0"](x, out)                # inputs, then outputs (written)
+    y = run_function(module, "softmax", x)       # a whole fused function
+
+`compile_kernels` lowers each kernel with `convert-loop-to-llvm`'s `lower_kernel`,
+exports the `llvm` dialect with xDSL's `convert_module`, optimises at O3 for the host
+CPU (its name and features; loop and SLP vectorisation on, no fast-math) and links
+the code into an ORC JIT. A `CompiledKernel` checks every array before handing its
+address to native code (exact dtype and shape, C-contiguous, aligned; outputs
+writable and not overlapping any other argument), since a wrong buffer there means
+reading or writing out of bounds rather than an exception. The call goes through ctypes, which
+releases the GIL, so threads calling one kernel on disjoint `[begin, end)` ranges of
+its outermost parallel dim run in parallel.
+
+`run_function` executes a `func.func` whose body, after `fuse`, is `nn.constant`s,
+`loop.kernel`s and `func.return`: it allocates each kernel's outputs with numpy (no
+buffer reuse yet) and calls the kernels in order. It is the seed of `mlc.compile`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.dialects.llvm import LLVMFunctionType
+from xdsl.ir import SSAValue
+
+from mlc.diagnostics import CompileError
+from mlc.dialects import nn
+from mlc.dialects.loop import KernelOp
+from mlc.interpreter.core import check_arguments, implementation_for, lookup_function, numpy_dtype
+from mlc.lowering.loop_to_llvm import declare_externals, kernel_symbols, lower_kernel
+
+__all__ = ["CompiledKernel", "TensorSpec", "compile_kernels", "run_function"]
+
+
+# ---------------------------------------------------------------------------
+# LLVM
+
+
+@dataclass(frozen=True)
+class _Host:
+    """LLVM for this process: the host's target machine and one ORC JIT (llvmlite
+    serialises every call into LLVM, so threads may compile concurrently)."""
+
+    machine: Any
+    jit: Any
+    library_numbers: Iterator[int]
+
+
+@functools.cache
+def _host() -> _Host:
+    """Initialises LLVM for the host CPU (its name and features), once per process."""
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    target = llvm.Target.from_default_triple()
+    machine = target.create_target_machine(
+        cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=3
+    )
+    return _Host(machine, llvm.create_lljit_compiler(machine), itertools.count())
+
+
+def optimized_llvm_ir(module: ModuleOp) -> str:
+    """LLVM IR text of a module of `llvm` dialect functions, optimised at O3 for this CPU.
+
+    Loop and SLP vectorisation are on, fast-math is off.
+    """
+    import llvmlite.binding as llvm
+    from xdsl.backend.llvm.convert import convert_module
+
+    host = _host()
+    ir_module = convert_module(
+        module,
+        fallback_target_triple=llvm.get_process_triple(),
+        data_layout=str(host.machine.target_data),
+    )
+    llvm_module = llvm.parse_assembly(str(ir_module))
+    llvm_module.verify()
+    options = llvm.create_pipeline_tuning_options(speed_level=3)
+    options.loop_vectorization = True
+    options.slp_vectorization = True
+    passes = llvm.create_pass_builder(host.machine, options)
+    passes.getModulePassManager().run(llvm_module, passes)
+    return str(llvm_module)
+
+
+class _Library:
+    """Kernels optimised and linked into the JIT; the code lives as long as this does.
+
+    ORC, not MCJIT: a call to a symbol that nothing defines (libm's `tanhf` is found
+    in the process, but a compiler-rt helper such as `__truncdfhf2` is not) fails
+    the link with a RuntimeError instead of jumping to address 0.
+    """
+
+    def __init__(self, module: ModuleOp, exports: Iterable[str]) -> None:
+        import llvmlite.binding as llvm
+
+        host = _host()
+        self.optimized_ir = optimized_llvm_ir(module)
+        """The LLVM IR after O3, for inspection (is a loop vectorised?)."""
+        builder = llvm.JITLibraryBuilder().add_ir(self.optimized_ir).add_current_process()
+        for name in exports:
+            builder.export_symbol(name)
+        # A library name may not be reused, even after its library is gone.
+        self._tracker = builder.link(host.jit, f"mlc_kernels_{next(host.library_numbers)}")
+
+    def address(self, name: str) -> int:
+        return self._tracker[name]
+
+
+# ---------------------------------------------------------------------------
+# Kernels
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One buffer of a kernel's calling convention."""
+
+    name: str
+    dtype: np.dtype
+    shape: tuple[int, ...]
+
+
+def _spec(value: SSAValue, fallback: str) -> TensorSpec:
+    t = value.type
+    assert isinstance(t, TensorType)
+    return TensorSpec(
+        value.name_hint or fallback, numpy_dtype(t.element_type), tuple(t.get_shape())
+    )
+
+
+class CompiledKernel:
+    """A native kernel: `kernel(*inputs, *outputs, begin=0, end=None)` fills `outputs`.
+
+    `begin`/`end` select the range of the outermost parallel dim to compute (of size
+    `parallel_size`; 1 for a kernel without parallel dims); the default is all of it.
+    TypeError or ValueError, naming the argument, for anything but C-contiguous,
+    aligned numpy arrays of the exact dtypes and shapes, for read-only outputs and
+    for outputs that share memory with another argument.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        inputs: Sequence[TensorSpec],
+        outputs: Sequence[TensorSpec],
+        parallel_size: int,
+        library: _Library,
+    ) -> None:
+        self.name = name
+        self.inputs = tuple(inputs)
+        self.outputs = tuple(outputs)
+        self.parallel_size = parallel_size
+        self._library = library
+        pointers = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs))
+        prototype = ctypes.CFUNCTYPE(None, *pointers, ctypes.c_int64, ctypes.c_int64)
+        self._function = prototype(library.address(name))
+
+    def __repr__(self) -> str:
+        def show(specs: Sequence[TensorSpec]) -> str:
+            return ", ".join(f"{s.name}: {s.dtype}{list(s.shape)}" for s in specs)
+
+        return f"<CompiledKernel {self.name}({show(self.inputs)}) -> ({show(self.outputs)})>"
+
+    def __call__(self, *arrays: np.ndarray, begin: int = 0, end: int | None = None) -> None:
+        end = self.parallel_size if end is None else end
+        self.check(arrays, begin, end)
+        self._function(*(a.ctypes.data for a in arrays), begin, end)
+
+    def check(self, arrays: Sequence[Any], begin: int, end: int) -> None:
+        """Raises unless `arrays` and `[begin, end)` are safe to hand to the native code."""
+        specs = self.inputs + self.outputs
+        if len(arrays) != len(specs):
+            raise TypeError(
+                f"kernel {self.name} takes {len(self.inputs)} inputs and "
+                f"{len(self.outputs)} outputs ({len(specs)} arrays), got {len(arrays)}"
+            )
+        for n, (spec, array) in enumerate(zip(specs, arrays, strict=True)):
+            is_output = n >= len(self.inputs)
+            role = "an output" if is_output else "an input"
+            what = f"kernel {self.name} argument #{n} ({spec.name}, {role})"
+            if not isinstance(array, np.ndarray):
+                raise TypeError(f"{what}: expected a numpy.ndarray, got {type(array).__name__}")
+            if array.dtype != spec.dtype:
+                raise TypeError(f"{what}: expected dtype {spec.dtype}, got {array.dtype}")
+            if array.shape != spec.shape:
+                raise ValueError(f"{what}: expected shape {spec.shape}, got {array.shape}")
+            if not array.flags.c_contiguous:
+                raise ValueError(f"{what}: the array must be C-contiguous")
+            if not array.flags.aligned:
+                raise ValueError(f"{what}: the array is not aligned for {array.dtype}")
+            if is_output:
+                if not array.flags.writeable:
+                    raise ValueError(f"{what}: the output array is read-only")
+                if any(k != n and np.may_share_memory(array, a) for k, a in enumerate(arrays)):
+                    raise ValueError(f"{what}: the output shares memory with another argument")
+        for bound in (begin, end):
+            if not isinstance(bound, int | np.integer) or isinstance(bound, bool):
+                raise TypeError(f"kernel {self.name}: begin and end must be integers")
+        if not 0 <= begin <= end <= self.parallel_size:
+            raise ValueError(
+                f"kernel {self.name}: need 0 <= begin <= end <= {self.parallel_size}, "
+                f"got begin={begin}, end={end}"
+            )
+
+
+def _parallel_size(kernel: KernelOp) -> int:
+    parallel = [s for d, s in enumerate(kernel.sizes) if d not in kernel.reduced]
+    return parallel[0] if parallel else 1
+
+
+def kernels_as_llvm(module: ModuleOp) -> ModuleOp:
+    """A module of one `llvm.func` per `loop.kernel` of `module` (and the externals
+    they call). Raises CompileError for a kernel op or type without a lowering."""
+    llvm_module = ModuleOp([])
+    externals: dict[str, LLVMFunctionType] = {}
+    for kernel, name in kernel_symbols(module).items():
+        lowered = lower_kernel(kernel, name)
+        llvm_module.body.block.add_op(lowered.function)
+        externals |= lowered.externals
+    declare_externals(llvm_module, externals)
+    return llvm_module
+
+
+def compile_kernels(module: ModuleOp) -> dict[str, CompiledKernel]:
+    """Every `loop.kernel` of `module`, compiled for this CPU, by `llvm.func` name.
+
+    Names are those of `convert-loop-to-llvm` (`kernel_symbols`). Raises CompileError
+    (located at the op) for a kernel op or type without an LLVM lowering.
+    """
+    names = kernel_symbols(module)
+    if not names:
+        return {}
+    library = _Library(kernels_as_llvm(module), names.values())
+    return {
+        name: CompiledKernel(
+            name,
+            [_spec(a, f"in{n}") for n, a in enumerate(kernel.input_args)],
+            [_spec(a, f"out{n}") for n, a in enumerate(kernel.output_args)],
+            _parallel_size(kernel),
+            library,
+        )
+        for kernel, name in names.items()
+    }
+
+
+# ---------------------------------------------------------------------------
+# Functions
+
+
+def run_function(
+    module: ModuleOp,
+    name: str,
+    *arrays: np.ndarray,
+    kernels: dict[str, CompiledKernel] | None = None,
+) -> np.ndarray | tuple[np.ndarray, ...] | None:
+    """Runs fused function `@name` natively, with the interpreter's conventions.
+
+    Arguments are checked like `mlc.interpreter.run`'s (exact dtype and shape); one
+    result comes back as an array, several as a tuple, none as None, and results
+    never alias the arguments or each other. `kernels` are those of an earlier
+    `compile_kernels(module)` (compiled here when not given). CompileError for an op
+    other than `nn.constant`, `loop.kernel` and `func.return` in the body.
+    """
+    function = lookup_function(module, name)
+    check_arguments(function, arrays)
+    if kernels is None:
+        kernels = compile_kernels(module)
+    symbols = kernel_symbols(module)
+    env: dict[SSAValue, np.ndarray] = dict(zip(function.args, arrays, strict=True))
+    for op in function.body.block.ops:
+        if isinstance(op, KernelOp):
+            kernel = kernels[symbols[op]]
+            inputs = [np.require(env[v], requirements=("C", "A")) for v in op.inputs]
+            outputs = [np.empty(s.shape, s.dtype) for s in kernel.outputs]
+            kernel(*inputs, *outputs)
+            env.update(zip(op.outputs, outputs, strict=True))
+        elif isinstance(op, nn.ConstantOp):
+            env[op.result] = implementation_for(op)(op)
+        elif isinstance(op, func.ReturnOp):
+            return _results([env[v] for v in op.arguments], arrays)
+        else:
+            raise CompileError.at(
+                op,
+                f"'{op.name}' op: run_function runs only nn.constant, loop.kernel and "
+                "func.return (run the 'fuse' pipeline first)",
+            )
+    raise AssertionError("a verified func.func ends with func.return")
+
+
+def _results(
+    values: list[np.ndarray], arguments: Sequence[np.ndarray]
+) -> np.ndarray | tuple[np.ndarray, ...] | None:
+    """Copies values that are arguments or returned twice, so no result aliases another."""
+    results: list[np.ndarray] = []
+    for value in values:
+        aliased = any(value is a for a in (*arguments, *results))
+        results.append(value.copy() if aliased else value)
+    if not results:
+        return None
+    return results[0] if len(results) == 1 else tuple(results)

@@ -1,0 +1,135 @@
+// RUN: mlc-opt %s -p convert-loop-to-llvm --split-input-file | filecheck %s
+
+// Softmax: the parallel dim is the outer loop over [begin, end) clamped to the
+// dim; each row is three sweeps over the reduction dim. The max and the sum are
+// loop-carried block arguments (phis) starting at their identity; the sum adds
+// with `reassoc` (a reduction is defined up to reassociation), the max propagates
+// NaN (llvm.maximum). Values that vary over the row are recomputed from a fresh
+// load in each sweep that needs them; the store happens in the last sweep.
+// CHECK-LABEL: llvm.func @softmax_k(%x: !llvm.ptr {llvm.noalias}, %out: !llvm.ptr {llvm.noalias}, %begin: i64, %end: i64) {
+// CHECK-DAG:     [[ZERO:%.+]] = llvm.mlir.constant(0) : i64
+// CHECK-DAG:     [[ROWS:%.+]] = llvm.mlir.constant(4) : i64
+// CHECK-DAG:     [[COLS:%.+]] = llvm.mlir.constant(8) : i64
+// CHECK-DAG:     [[NEG_INF:%.+]] = llvm.mlir.constant(0xff800000 : f32) : f32
+// CHECK-DAG:     [[FZERO:%.+]] = llvm.mlir.constant(0.000000e+00 : f32) : f32
+// CHECK:         [[LO:%.+]] = llvm.call_intrinsic "llvm.smax.i64"(%begin, [[ZERO]])
+// CHECK-NEXT:    [[HI:%.+]] = llvm.call_intrinsic "llvm.smin.i64"(%end, [[ROWS]])
+// CHECK-NEXT:    llvm.br ^d0([[LO]] : i64)
+// CHECK-NEXT:  ^d0(%d0: i64):
+// CHECK-NEXT:    [[C0:%.+]] = llvm.icmp "slt" %d0, [[HI]] : i64
+// CHECK-NEXT:    llvm.cond_br [[C0]], ^d0_body, ^d0_end
+// CHECK-NEXT:  ^d0_body:
+// CHECK-NEXT:    llvm.br ^sweep1_d1([[ZERO]], [[NEG_INF]] : i64, f32)
+// CHECK-NEXT:  ^sweep1_d1(%d1: i64, %max: f32):
+// CHECK:         [[X1:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
+// CHECK-NEXT:    [[MAX:%.+]] = llvm.call_intrinsic "llvm.maximum.f32"(%max, [[X1]]) : (f32, f32) -> f32
+// CHECK:         llvm.br ^sweep1_d1({{%.+}}, [[MAX]] : i64, f32)
+// CHECK-NEXT:  ^sweep1_d1_end:
+// CHECK-NEXT:    llvm.br ^sweep2_d1([[ZERO]], [[FZERO]] : i64, f32)
+// CHECK-NEXT:  ^sweep2_d1(%d1_1: i64, %sum: f32):
+// CHECK:         [[X2:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
+// CHECK-NEXT:    [[D2:%.+]] = llvm.fsub [[X2]], %max : f32
+// CHECK:         [[E2:%.+]] = llvm.select {{%.+}}, [[D2]], {{%.+}} : i1, f32
+// CHECK-NEXT:    [[SUM:%.+]] = llvm.fadd %sum, [[E2]] {fastmathFlags = #llvm.fastmath<reassoc>} : f32
+// CHECK:         llvm.br ^sweep2_d1({{%.+}}, [[SUM]] : i64, f32)
+// CHECK-NEXT:  ^sweep2_d1_end:
+// CHECK-NEXT:    llvm.br ^sweep3_d1([[ZERO]] : i64)
+// CHECK-NEXT:  ^sweep3_d1(%d1_2: i64):
+// CHECK:         [[OFFSET:%.+]] = llvm.add {{%.+}}, %d1_2 overflow<nsw> : i64
+// CHECK-NEXT:    [[PX:%.+]] = llvm.getelementptr inbounds %x[[[OFFSET]]] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:    [[X3:%.+]] = llvm.load [[PX]] : !llvm.ptr -> f32
+// CHECK-NEXT:    [[D3:%.+]] = llvm.fsub [[X3]], %max : f32
+// CHECK:         [[E3:%.+]] = llvm.select {{%.+}}, [[D3]], {{%.+}} : i1, f32
+// CHECK-NEXT:    [[R:%.+]] = llvm.fdiv [[E3]], %sum : f32
+// CHECK:         [[PO:%.+]] = llvm.getelementptr inbounds %out[{{%.+}}] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:    llvm.store [[R]], [[PO]] : f32, !llvm.ptr
+// CHECK:       ^sweep3_d1_end:
+// CHECK-NEXT:    [[NEXT:%.+]] = llvm.add %d0, {{%.+}} overflow<nsw> : i64
+// CHECK-NEXT:    llvm.br ^d0([[NEXT]] : i64)
+// CHECK-NEXT:  ^d0_end:
+// CHECK-NEXT:    llvm.return
+// CHECK-NEXT:  }
+func.func @softmax(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %y = loop.kernel "softmax_k" domain(%i: 4, %j: 8 reduction) ins(%x = %a : tensor<4x8xf32>) outs(%out : tensor<4x8xf32>) {
+    %v = loop.load %x[%i, %j] : tensor<4x8xf32>
+    %m = loop.reduce max %v : f32
+    %d = arith.subf %v, %m : f32
+    %e = math.exp %d : f32
+    %s = loop.reduce add %e : f32
+    %r = arith.divf %e, %s : f32
+    loop.store %r, %out[%i, %j] : tensor<4x8xf32>
+  }
+  func.return %y : tensor<4x8xf32>
+}
+
+// -----
+
+// A matmul is a plain triple loop: the parallel dims outside, the contraction as
+// one sweep carrying the sum. The bias needs no reduction, so it is loaded before
+// the sweep; the add that needs the sum runs after it, once per output element.
+// The kernel keeps its place in the function.
+// CHECK-LABEL: func.func @linear(
+// CHECK:         loop.kernel "linear_k"
+// CHECK-LABEL: llvm.func @linear_k(%x: !llvm.ptr {llvm.noalias}, %w: !llvm.ptr {llvm.noalias}, %b: !llvm.ptr {llvm.noalias}, %out: !llvm.ptr {llvm.noalias}, %begin: i64, %end: i64) {
+// CHECK:       ^d0(%d0: i64):
+// CHECK:       ^d1(%d1: i64):
+// CHECK:       ^d1_body:
+// CHECK-NEXT:    [[PB:%.+]] = llvm.getelementptr inbounds %b[%d1] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:    [[B:%.+]] = llvm.load [[PB]] : !llvm.ptr -> f32
+// CHECK-NEXT:    llvm.br ^sweep1_d2
+// CHECK-NEXT:  ^sweep1_d2(%d2: i64, %sum: f32):
+// CHECK:         [[X:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
+// CHECK:         [[W:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
+// CHECK-NEXT:    [[P:%.+]] = llvm.fmul [[X]], [[W]] : f32
+// CHECK-NEXT:    [[S:%.+]] = llvm.fadd %sum, [[P]] {fastmathFlags = #llvm.fastmath<reassoc>} : f32
+// CHECK:       ^sweep1_d2_end:
+// CHECK-NEXT:    [[Y:%.+]] = llvm.fadd %sum, [[B]] : f32
+// CHECK:         llvm.store [[Y]], {{%.+}} : f32, !llvm.ptr
+// CHECK:       ^d1_end:
+// CHECK:       ^d0_end:
+func.func @linear(%a: tensor<3x5xf32>, %wa: tensor<5x2xf32>, %ba: tensor<2xf32>) -> tensor<3x2xf32> {
+  %y = loop.kernel "linear_k" domain(%i: 3, %j: 2, %k: 5 reduction) ins(%x = %a : tensor<3x5xf32>, %w = %wa : tensor<5x2xf32>, %b = %ba : tensor<2xf32>) outs(%out : tensor<3x2xf32>) {
+    %xv = loop.load %x[%i, %k] : tensor<3x5xf32>
+    %wv = loop.load %w[%k, %j] : tensor<5x2xf32>
+    %p = arith.mulf %xv, %wv : f32
+    %s = loop.reduce add %p : f32
+    %bv = loop.load %b[%j] : tensor<2xf32>
+    %r = arith.addf %s, %bv : f32
+    loop.store %r, %out[%i, %j] : tensor<3x2xf32>
+  }
+  func.return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// Two reductions of the same sweep share it and its loop (one phi each); integer
+// reductions start at 0 and at the smallest integer. Several reduction dims nest
+// inside the sweep, in domain order, even around a parallel dim.
+// CHECK-LABEL: llvm.func @stats_k(
+// CHECK-DAG:     [[ZERO:%.+]] = llvm.mlir.constant(0 : i32) : i32
+// CHECK-DAG:     [[MIN:%.+]] = llvm.mlir.constant(-2147483648 : i32) : i32
+// CHECK:       ^d1(%d1: i64):
+// CHECK:         llvm.br ^sweep1_d0({{%.+}}, [[ZERO]], [[MIN]] : i64, i32, i32)
+// CHECK-NEXT:  ^sweep1_d0(%d0: i64, %sum: i32, %max: i32):
+// CHECK:         llvm.br ^sweep1_d2({{%.+}}, %sum, %max : i64, i32, i32)
+// CHECK-NEXT:  ^sweep1_d2(%d2: i64, %sum_1: i32, %max_1: i32):
+// CHECK:         [[V:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> i32
+// CHECK-NEXT:    [[S:%.+]] = llvm.add %sum_1, [[V]] : i32
+// CHECK-NEXT:    [[M:%.+]] = llvm.call_intrinsic "llvm.smax.i32"(%max_1, [[V]]) : (i32, i32) -> i32
+// CHECK:         llvm.br ^sweep1_d2({{%.+}}, [[S]], [[M]] : i64, i32, i32)
+// CHECK-NEXT:  ^sweep1_d2_end:
+// CHECK:         llvm.br ^sweep1_d0({{%.+}}, %sum_1, %max_1 : i64, i32, i32)
+// CHECK-NEXT:  ^sweep1_d0_end:
+// CHECK-NOT:   ^sweep2
+// CHECK:         llvm.store %sum, {{%.+}} : i32, !llvm.ptr
+// CHECK:         llvm.store %max, {{%.+}} : i32, !llvm.ptr
+func.func @stats(%a: tensor<3x4x5xi32>) -> (tensor<4xi32>, tensor<4xi32>) {
+  %s, %m = loop.kernel "stats_k" domain(%r0: 3 reduction, %i: 4, %r1: 5 reduction) ins(%x = %a : tensor<3x4x5xi32>) outs(%so : tensor<4xi32>, %mo : tensor<4xi32>) {
+    %v = loop.load %x[%r0, %i, %r1] : tensor<3x4x5xi32>
+    %s = loop.reduce add %v : i32
+    %m = loop.reduce max %v : i32
+    loop.store %s, %so[%i] : tensor<4xi32>
+    loop.store %m, %mo[%i] : tensor<4xi32>
+  }
+  func.return %s, %m : tensor<4xi32>, tensor<4xi32>
+}
