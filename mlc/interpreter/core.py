@@ -95,6 +95,30 @@ _IMPLEMENTATIONS: dict[type[Operation], Implementation] = {}
 _F = TypeVar("_F", bound=Implementation)
 
 
+def round_to(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """`x` converted to `dtype`, rounded once to nearest even.
+
+    ml_dtypes converts f64 to bf16 through f32, rounding twice; rounding to f32 "to
+    odd" first makes the second rounding the correct one.
+    """
+    x = np.asarray(x)
+    if np.dtype(dtype) == np.dtype(ml_dtypes.bfloat16) and x.dtype == np.float64:
+        x = _to_f32_rounding_to_odd(x)
+    return x.astype(dtype)
+
+
+def _to_f32_rounding_to_odd(x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        nearest = x.astype(np.float32)
+        back = nearest.astype(np.float64)
+        inexact = np.isfinite(x) & (back != x)
+        truncated = np.where(
+            inexact & (np.abs(back) > np.abs(x)), np.nextafter(nearest, np.float32(0)), nearest
+        )
+        bits = truncated.view(np.uint32)
+        return np.where(inexact, bits | np.uint32(1), bits).view(np.float32)
+
+
 def implements(*op_classes: type[Operation]) -> Callable[[_F], _F]:
     """Register the decorated function as the implementation of `op_classes`.
 

@@ -66,7 +66,13 @@ import ml_dtypes
 import numpy as np
 
 from mlc.dialects import nn
-from mlc.interpreter.core import Implementation, InterpreterError, implements, numpy_dtype
+from mlc.interpreter.core import (
+    Implementation,
+    InterpreterError,
+    implements,
+    numpy_dtype,
+    round_to,
+)
 
 _HALF_DTYPES = frozenset({np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)})
 
@@ -203,7 +209,7 @@ def _select(
 @implements(nn.CastOp)
 def _cast(op: nn.CastOp, x: np.ndarray) -> np.ndarray:
     dtype = _result_dtype(op)
-    return x != 0 if dtype == np.bool_ else x.astype(dtype)
+    return x != 0 if dtype == np.bool_ else round_to(x, dtype)
 
 
 # ---------------------------------------------------------------------------

@@ -47,7 +47,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Operation
 from xdsl.utils.type import get_element_type_or_self
 
-from mlc.interpreter.core import InterpreterError, implements, numpy_dtype
+from mlc.interpreter.core import InterpreterError, implements, numpy_dtype, round_to
 from mlc.interpreter.nn_ops import _erf, compute_dtype
 
 __all__ = [
@@ -243,7 +243,7 @@ _FLOAT_OPS: dict[type[Operation], Callable[..., np.ndarray]] = {
 
 def _float_op(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     def impl(op: Operation, *args: np.ndarray) -> np.ndarray:
-        return np.asarray(fn(*map(_widen, args))).astype(_result_dtype(op))
+        return round_to(fn(*map(_widen, args)), _result_dtype(op))
 
     return impl
 
