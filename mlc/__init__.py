@@ -7,6 +7,7 @@ The library is the product and `mlc-opt` a thin shell over it::
     module = mlc.parse(text, "model.mlir")          # located CompileError on bad input
     mlc.run_pipeline(module, "canonicalize,cse")    # or "builtin.module(...)"
     print(mlc.print(module))
+    exe = mlc.compile(text)                         # native CPU code; exe.forward(x, ...)
 
 Importing `mlc` loads xDSL's core only: no dialect beyond the context's, no pass
 module (the registry imports those on first use), and never torch or CUDA.
@@ -21,8 +22,13 @@ from mlc.pipeline import Pipeline, PipelineError
 print = print_ir  # `mlc.print(module)`; shadows the builtin inside this module only
 
 
-def __getattr__(name: str) -> str:
-    """`mlc.__version__`, read on first use: importing importlib.metadata costs 0.1 s."""
+def __getattr__(name: str) -> object:
+    """`mlc.__version__`, read on first use: importing importlib.metadata costs 0.1 s;
+    `mlc.compile` and `mlc.Executable`, whose numpy and LLVM load on first use too."""
+    if name in ("compile", "Executable"):
+        from mlc.runtime import executable
+
+        return getattr(executable, name)
     if name != "__version__":
         raise AttributeError(f"module 'mlc' has no attribute {name!r}")
     from importlib.metadata import PackageNotFoundError, version
@@ -37,9 +43,11 @@ __all__ = [
     "CompileError",
     "Diagnostic",
     "DiagnosticEngine",
+    "Executable",
     "Pipeline",
     "PipelineError",
     "__version__",
+    "compile",
     "make_context",
     "parse",
     "passes",

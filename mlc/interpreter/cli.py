@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import ml_dtypes
 import numpy as np
@@ -145,12 +146,17 @@ def cli_run(
     argv_inputs: Sequence[str],
     seed: int = 0,
     out_dir: str | os.PathLike[str] | None = None,
+    *,
+    runner: Callable[..., Any] = run,
 ) -> str:
     """Run `@func_name` on inputs from `argv_inputs` (`.npy` paths) or from `seed`.
 
     Returns the results as text (see `format_result`), or, with `out_dir`, saves them
     as `result<i>.npy` there and returns one line per saved file. Raises CompileError:
     unlocated for bad inputs, located (InterpreterError) for IR the interpreter rejects.
+    `runner(module, func_name, *inputs)` computes the results (default: the
+    interpreter's `run`; `mlc-run --backend=cpu` passes native code); the inputs are
+    made from `module` either way, so every backend sees the same ones.
     """
     with _as_input_errors():
         function = lookup_function(module, func_name)
@@ -159,7 +165,7 @@ def cli_run(
         else:
             inputs = random_inputs(function, seed)
         check_arguments(function, inputs)
-    outputs = run(module, func_name, *inputs)
+    outputs = runner(module, func_name, *inputs)
     if outputs is None:
         outputs = ()
     elif isinstance(outputs, np.ndarray):
