@@ -26,7 +26,10 @@ from __future__ import annotations
 import ctypes
 import functools
 import itertools
+import math
+import os
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,11 +162,14 @@ class CompiledKernel:
         outputs: Sequence[TensorSpec],
         parallel_size: int,
         library: _Library,
+        points: int = 0,
     ) -> None:
         self.name = name
         self.inputs = tuple(inputs)
         self.outputs = tuple(outputs)
         self.parallel_size = parallel_size
+        self.points = points
+        """Domain points the kernel computes: the work that threads would share."""
         self._library = library
         pointers = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs))
         prototype = ctypes.CFUNCTYPE(None, *pointers, ctypes.c_int64, ctypes.c_int64)
@@ -179,6 +185,27 @@ class CompiledKernel:
         end = self.parallel_size if end is None else end
         self.check(arrays, begin, end)
         self._function(*(a.ctypes.data for a in arrays), begin, end)
+
+    def launch(self, *arrays: np.ndarray, num_threads: int = 1) -> None:
+        """Computes the whole kernel, its outermost parallel dim split over threads.
+
+        Each thread gets a contiguous range and writes disjoint output elements (the
+        verifier makes every store index every parallel dim). Kernels with less
+        than MIN_POINTS_PER_THREAD points per thread run on the calling thread, where
+        starting threads would cost more than it saves. ctypes releases the GIL.
+        """
+        chunks = min(num_threads, self.parallel_size, self.points // MIN_POINTS_PER_THREAD)
+        if chunks <= 1:
+            self(*arrays)
+            return
+        self.check(arrays, 0, self.parallel_size)
+        pointers = [a.ctypes.data for a in arrays]
+        bounds = [self.parallel_size * n // chunks for n in range(chunks + 1)]
+        ranges = list(itertools.pairwise(bounds))
+        for future in [
+            _thread_pool().submit(self._function, *pointers, begin, end) for begin, end in ranges
+        ]:
+            future.result()
 
     def check(self, arrays: Sequence[Any], begin: int, end: int) -> None:
         """Raises unless `arrays` and `[begin, end)` are safe to hand to the native code."""
@@ -217,6 +244,20 @@ class CompiledKernel:
             )
 
 
+MIN_POINTS_PER_THREAD = 1 << 15
+"""Below this much work per thread, a kernel runs on the calling thread."""
+
+
+def available_cores() -> int:
+    """The cores this process may run on: the default thread count."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@functools.cache
+def _thread_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="mlc-kernel")
+
+
 def _parallel_size(kernel: KernelOp) -> int:
     parallel = [s for d, s in enumerate(kernel.sizes) if d not in kernel.reduced]
     return parallel[0] if parallel else 1
@@ -252,6 +293,7 @@ def compile_kernels(module: ModuleOp) -> dict[str, CompiledKernel]:
             [_spec(a, f"out{n}") for n, a in enumerate(kernel.output_args)],
             _parallel_size(kernel),
             library,
+            math.prod(kernel.sizes),
         )
         for kernel, name in names.items()
     }
@@ -266,15 +308,21 @@ def run_function(
     name: str,
     *arrays: np.ndarray,
     kernels: dict[str, CompiledKernel] | None = None,
+    num_threads: int | None = None,
 ) -> np.ndarray | tuple[np.ndarray, ...] | None:
     """Runs fused function `@name` natively, with the interpreter's conventions.
 
     Arguments are checked like `mlc.interpreter.run`'s (exact dtype and shape); one
     result comes back as an array, several as a tuple, none as None, and results
     never alias the arguments or each other. `kernels` are those of an earlier
-    `compile_kernels(module)` (compiled here when not given). CompileError for an op
+    `compile_kernels(module)` (compiled here when not given); each runs on up to
+    `num_threads` threads (default: the available cores). CompileError for an op
     other than `nn.constant`, `loop.kernel` and `func.return` in the body.
     """
+    if num_threads is None:
+        num_threads = available_cores()
+    if not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 1:
+        raise ValueError(f"num_threads: expected a positive integer, got {num_threads!r}")
     function = lookup_function(module, name)
     check_arguments(function, arrays)
     if kernels is None:
@@ -286,7 +334,7 @@ def run_function(
             kernel = kernels[symbols[op]]
             inputs = [np.require(env[v], requirements=("C", "A")) for v in op.inputs]
             outputs = [np.empty(s.shape, s.dtype) for s in kernel.outputs]
-            kernel(*inputs, *outputs)
+            kernel.launch(*inputs, *outputs, num_threads=num_threads)
             env.update(zip(op.outputs, outputs, strict=True))
         elif isinstance(op, nn.ConstantOp):
             env[op.result] = implementation_for(op)(op)

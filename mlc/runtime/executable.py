@@ -47,7 +47,9 @@ class CompiledFunction:
 
     def __call__(self, *arrays: np.ndarray) -> np.ndarray | tuple[np.ndarray, ...] | None:
         exe = self.executable
-        return run_function(exe.module, self.name, *arrays, kernels=exe.kernels)
+        return run_function(
+            exe.module, self.name, *arrays, kernels=exe.kernels, num_threads=exe.num_threads
+        )
 
 
 class Executable:
@@ -57,10 +59,18 @@ class Executable:
     it, the kernels were compiled from it); `kernels` the compiled kernels by symbol.
     """
 
-    def __init__(self, module: ModuleOp, kernels: dict[str, CompiledKernel], target: str) -> None:
+    def __init__(
+        self,
+        module: ModuleOp,
+        kernels: dict[str, CompiledKernel],
+        target: str,
+        num_threads: int | None = None,
+    ) -> None:
         self.module = module
         self.kernels = kernels
         self.target = target
+        self.num_threads = num_threads
+        """Threads each kernel may use (None: the available cores)."""
         self.functions: tuple[str, ...] = tuple(
             op.sym_name.data
             for op in module.ops
@@ -108,15 +118,25 @@ def _check_runnable(module: ModuleOp) -> None:
 
 
 def compile(
-    source: str | bytes | ModuleOp, target: str = "cpu", *, filename: str | None = None
+    source: str | bytes | ModuleOp,
+    target: str = "cpu",
+    *,
+    filename: str | None = None,
+    num_threads: int | None = None,
 ) -> Executable:
     """Compile an nn program (MLIR text or a parsed module) for `target`.
 
-    A module passed in is copied, never changed. Raises ValueError for an unknown
-    `target` and `CompileError` (located) for bad source or what cannot be compiled.
+    Kernels split their outermost parallel dim over `num_threads` threads (default:
+    the available cores). A module passed in is copied, never changed. Raises
+    ValueError for an unknown `target` or a bad `num_threads`, and `CompileError`
+    (located) for bad source or what cannot be compiled.
     """
     if target not in TARGETS:
         raise ValueError(f"target: unsupported target {target!r}; supported: {', '.join(TARGETS)}")
+    if num_threads is not None and (
+        not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 1
+    ):
+        raise ValueError(f"num_threads: expected a positive integer, got {num_threads!r}")
     if isinstance(source, ModuleOp):
         module = source.clone()
     elif isinstance(source, str | bytes):
@@ -125,4 +145,4 @@ def compile(
         raise TypeError(f"source: expected MLIR text or a ModuleOp, got {type(source).__name__}")
     run_pipeline(module, PIPELINES[target])
     _check_runnable(module)
-    return Executable(module, compile_kernels(module), target)
+    return Executable(module, compile_kernels(module), target, num_threads)

@@ -187,3 +187,55 @@ def test_compare_tolerances():
     )
     assert not mlc_run.compare(ints, ints + 1)[1]
     assert not mlc_run.compare(ints, ints.astype(np.int64))[1]
+
+
+# ---------------------------------------------------------------------------
+# Threads
+
+
+SOFTMAX_ROWS = """func.func @softmax(%x: tensor<256x512xf32>) -> tensor<256x512xf32> {
+  %y = nn.softmax %x axis = 1 : tensor<256x512xf32>
+  func.return %y : tensor<256x512xf32>
+}"""
+
+
+@pytest.mark.parametrize("num_threads", [1, 2, 3, 7])
+def test_threads_split_rows_and_agree(num_threads: int):
+    x = np.random.default_rng(0).standard_normal((256, 512)).astype(np.float32)
+    single = mlc.compile(SOFTMAX_ROWS, num_threads=1).softmax(x)
+    threaded = mlc.compile(SOFTMAX_ROWS, num_threads=num_threads).softmax(x)
+    np.testing.assert_array_equal(threaded, single)
+
+
+def test_launch_splits_the_outermost_parallel_dim(monkeypatch: pytest.MonkeyPatch):
+    from mlc.runtime import cpu
+
+    exe = mlc.compile(SOFTMAX_ROWS, num_threads=4)
+    (kernel,) = exe.kernels.values()
+    calls = []
+    original = kernel._function
+    monkeypatch.setattr(
+        kernel, "_function", lambda *args: calls.append(args[-2:]) or original(*args)
+    )
+    x = np.ones((256, 512), np.float32)
+    np.testing.assert_allclose(exe.softmax(x), 1 / 512)
+    assert sorted(calls) == [(0, 64), (64, 128), (128, 192), (192, 256)]
+    assert kernel.points // cpu.MIN_POINTS_PER_THREAD >= 4
+
+
+def test_small_kernels_run_on_the_calling_thread(monkeypatch: pytest.MonkeyPatch):
+    exe = mlc.compile(SOFTMAX_ROWS.replace("256x512", "4x8"), num_threads=4)
+    (kernel,) = exe.kernels.values()
+    calls = []
+    original = kernel._function
+    monkeypatch.setattr(
+        kernel, "_function", lambda *args: calls.append(args[-2:]) or original(*args)
+    )
+    exe.softmax(np.ones((4, 8), np.float32))
+    assert calls == [(0, 4)]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_bad_thread_counts_are_rejected(bad):
+    with pytest.raises(ValueError, match="num_threads"):
+        mlc.compile(SOFTMAX_ROWS, num_threads=bad)
