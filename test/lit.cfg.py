@@ -10,6 +10,7 @@ re-parses from the generic form and prints the same again::
 # ruff: noqa: F821 -- lit injects `config` and `lit_config` into this file's globals.
 
 import os
+import platform
 import shutil
 import sys
 
@@ -44,3 +45,6 @@ config.substitutions.append(
         f" | {mlc_opt} --split-input-file | filecheck %s",
     )
 )
+
+# `REQUIRES: x86_64` marks tests of this host's assembly.
+config.available_features.add(platform.machine())

@@ -76,6 +76,14 @@ def _host() -> _Host:
     return _Host(machine, llvm.create_lljit_compiler(machine), itertools.count())
 
 
+def host_assembly(module: ModuleOp) -> str:
+    """This CPU's assembly for a module of `llvm` dialect functions, after O3."""
+    import llvmlite.binding as llvm
+
+    llvm_module = llvm.parse_assembly(optimized_llvm_ir(module))
+    return _host().machine.emit_assembly(llvm_module)
+
+
 def optimized_llvm_ir(module: ModuleOp) -> str:
     """LLVM IR text of a module of `llvm` dialect functions, optimised at O3 for this CPU.
 

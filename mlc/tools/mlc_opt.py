@@ -70,9 +70,17 @@ def emit_llvm(module: ModuleOp, args: argparse.Namespace) -> str:
     return optimized_llvm_ir(kernels_as_llvm(module))
 
 
+def emit_asm(module: ModuleOp, args: argparse.Namespace) -> str:
+    """The module's loop kernels as this CPU's assembly."""
+    from mlc.runtime.cpu import host_assembly, kernels_as_llvm
+
+    return host_assembly(kernels_as_llvm(module))
+
+
 EMITTERS: dict[str, Callable[[ModuleOp, argparse.Namespace], str]] = {
     "mlir": emit_mlir,
     "llvm": emit_llvm,
+    "asm": emit_asm,
 }
 """`--emit` choice -> function producing the output text for a compiled module."""
 
