@@ -19,7 +19,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import ml_dtypes
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType, bf16, f16, f32, f64, i1, i32, i64
@@ -27,7 +26,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 import mlc
 from mlc.dialects import nn
-from mlc.interpreter import run
+from mlc.interpreter import numpy_dtype, run
 
 # ---------------------------------------------------------------------------
 # Element types
@@ -41,15 +40,7 @@ ELEMENT_TYPES: dict[str, Attribute] = {
     "i32": i32,
     "i64": i64,
 }
-NUMPY_DTYPES: dict[str, np.dtype] = {
-    "f16": np.dtype(np.float16),
-    "bf16": np.dtype(ml_dtypes.bfloat16),
-    "f32": np.dtype(np.float32),
-    "f64": np.dtype(np.float64),
-    "i1": np.dtype(np.bool_),
-    "i32": np.dtype(np.int32),
-    "i64": np.dtype(np.int64),
-}
+NUMPY_DTYPES: dict[str, np.dtype] = {name: numpy_dtype(t) for name, t in ELEMENT_TYPES.items()}
 FLOATS = ("f32", "f64", "f16", "bf16")
 INTS = ("i32", "i64")
 
