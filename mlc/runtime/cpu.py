@@ -317,6 +317,7 @@ def run_function(
     *arrays: np.ndarray,
     kernels: dict[str, CompiledKernel] | None = None,
     num_threads: int | None = None,
+    out: np.ndarray | Sequence[np.ndarray] | None = None,
 ) -> np.ndarray | tuple[np.ndarray, ...] | None:
     """Runs fused function `@name` natively, with the interpreter's conventions.
 
@@ -324,8 +325,10 @@ def run_function(
     result comes back as an array, several as a tuple, none as None, and results
     never alias the arguments or each other. `kernels` are those of an earlier
     `compile_kernels(module)` (compiled here when not given); each runs on up to
-    `num_threads` threads (default: the available cores). CompileError for an op
-    other than `nn.constant`, `loop.kernel` and `func.return` in the body.
+    `num_threads` threads (default: the available cores). With `out` (an array per
+    result), kernels write returned values straight into those arrays, which are
+    returned; nothing is allocated for them. CompileError for an op other than
+    `nn.constant`, `loop.kernel` and `func.return` in the body.
     """
     if num_threads is None:
         num_threads = available_cores()
@@ -336,18 +339,32 @@ def run_function(
     if kernels is None:
         kernels = compile_kernels(module)
     symbols = kernel_symbols(module)
+    returned = list(function.body.block.last_op.operands)
+    outs = _checked_out(out, returned, arrays)
+    destinations: dict[SSAValue, np.ndarray] = {}
+    for value, destination in zip(returned, outs or (), strict=False):
+        destinations.setdefault(value, destination)  # a value returned twice: copied
     env: dict[SSAValue, np.ndarray] = dict(zip(function.args, arrays, strict=True))
     for op in function.body.block.ops:
         if isinstance(op, KernelOp):
             kernel = kernels[symbols[op]]
             inputs = [np.require(env[v], requirements=("C", "A")) for v in op.inputs]
-            outputs = [np.empty(s.shape, s.dtype) for s in kernel.outputs]
+            outputs = [
+                destinations[v] if v in destinations else np.empty(s.shape, s.dtype)
+                for v, s in zip(op.outputs, kernel.outputs, strict=True)
+            ]
             kernel.launch(*inputs, *outputs, num_threads=num_threads)
             env.update(zip(op.outputs, outputs, strict=True))
         elif isinstance(op, nn.ConstantOp):
             env[op.result] = implementation_for(op)(op)
         elif isinstance(op, func.ReturnOp):
-            return _results([env[v] for v in op.arguments], arrays)
+            values = [env[v] for v in op.arguments]
+            if outs is None:
+                return _results(values, arrays)
+            for value, destination in zip(values, outs, strict=True):
+                if value is not destination:
+                    np.copyto(destination, value)
+            return _results(outs, ())
         else:
             raise CompileError.at(
                 op,
@@ -355,6 +372,34 @@ def run_function(
                 "func.return (run the 'fuse' pipeline first)",
             )
     raise AssertionError("a verified func.func ends with func.return")
+
+
+def _checked_out(
+    out: np.ndarray | Sequence[np.ndarray] | None,
+    returned: Sequence[SSAValue],
+    arguments: Sequence[np.ndarray],
+) -> list[np.ndarray] | None:
+    """`out` as a list of arrays the results can be written into; raises otherwise."""
+    if out is None:
+        return None
+    outs = [out] if isinstance(out, np.ndarray) else list(out)
+    if len(outs) != len(returned):
+        raise TypeError(f"out: the function has {len(returned)} results, got {len(outs)} arrays")
+    for n, (array, value) in enumerate(zip(outs, returned, strict=True)):
+        spec = _spec(value, f"out[{n}]")
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"out[{n}]: expected a numpy.ndarray, got {type(array).__name__}")
+        if array.dtype != spec.dtype or array.shape != spec.shape:
+            raise ValueError(
+                f"out[{n}]: expected {spec.dtype}{list(spec.shape)}, "
+                f"got {array.dtype}{list(array.shape)}"
+            )
+        if not (array.flags.c_contiguous and array.flags.aligned and array.flags.writeable):
+            raise ValueError(f"out[{n}]: the array must be C-contiguous, aligned and writable")
+        others = [*arguments, *outs[:n], *outs[n + 1 :]]
+        if any(np.may_share_memory(array, other) for other in others):
+            raise ValueError(f"out[{n}]: the array shares memory with an argument or another out")
+    return outs
 
 
 def _results(

@@ -45,10 +45,18 @@ class CompiledFunction:
     def __repr__(self) -> str:
         return f"<CompiledFunction @{self.name}>"
 
-    def __call__(self, *arrays: np.ndarray) -> np.ndarray | tuple[np.ndarray, ...] | None:
+    def __call__(
+        self, *arrays: np.ndarray, out: np.ndarray | tuple[np.ndarray, ...] | None = None
+    ) -> np.ndarray | tuple[np.ndarray, ...] | None:
+        """Runs the function; with `out`, results are written into those arrays."""
         exe = self.executable
         return run_function(
-            exe.module, self.name, *arrays, kernels=exe.kernels, num_threads=exe.num_threads
+            exe.module,
+            self.name,
+            *arrays,
+            kernels=exe.kernels,
+            num_threads=exe.num_threads,
+            out=out,
         )
 
 

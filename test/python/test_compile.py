@@ -239,3 +239,64 @@ def test_small_kernels_run_on_the_calling_thread(monkeypatch: pytest.MonkeyPatch
 def test_bad_thread_counts_are_rejected(bad):
     with pytest.raises(ValueError, match="num_threads"):
         mlc.compile(SOFTMAX_ROWS, num_threads=bad)
+
+
+# ---------------------------------------------------------------------------
+# Results written into caller-provided arrays
+
+
+TWO_RESULTS = """func.func @f(%x: tensor<64x32xf32>) -> (tensor<64x32xf32>, tensor<64xf32>, tensor<64x32xf32>, tensor<64x32xf32>) {
+  %e = nn.exp %x : tensor<64x32xf32>
+  %s = nn.reduce_sum %e axes = [1] : tensor<64x32xf32> -> tensor<64xf32>
+  func.return %e, %s, %e, %x : tensor<64x32xf32>, tensor<64xf32>, tensor<64x32xf32>, tensor<64x32xf32>
+}"""
+
+
+def test_out_receives_every_result_without_aliasing():
+    exe = mlc.compile(TWO_RESULTS)
+    x = np.random.default_rng(1).standard_normal((64, 32)).astype(np.float32)
+    expected = exe.f(x)
+    rows = np.empty((64, 32), np.float32)
+    outs = (rows, np.empty(64, np.float32), rows.copy(), rows.copy())
+    results = exe.f(x, out=outs)
+    assert all(r is o for r, o in zip(results, outs, strict=True))
+    for got, want in zip(results, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(outs[3], x)  # a returned argument is copied in
+
+
+def test_out_is_written_by_the_kernel_itself(monkeypatch: pytest.MonkeyPatch):
+    exe = mlc.compile(SOFTMAX_ROWS, num_threads=1)
+    x = np.ones((256, 512), np.float32)
+    y = np.empty((256, 512), np.float32)
+    copies = []
+    monkeypatch.setattr(np, "copyto", lambda *args, **kw: copies.append(args))
+    assert exe.softmax(x, out=y) is y
+    np.testing.assert_allclose(y, 1 / 512)
+    assert copies == []
+
+
+@pytest.mark.parametrize(
+    ("out", "error", "message"),
+    [
+        (np.empty((256, 512), np.float64), ValueError, r"out\[0\]: expected float32\[256, 512\]"),
+        (
+            np.empty((512, 256), np.float32).T,
+            ValueError,
+            r"out\[0\]: the array must be C-contiguous",
+        ),
+        ([np.empty((256, 512), np.float32)] * 2, TypeError, "has 1 results, got 2"),
+        ("y", TypeError, r"out\[0\]: expected a numpy.ndarray"),
+    ],
+)
+def test_bad_out_is_rejected(out, error, message):
+    exe = mlc.compile(SOFTMAX_ROWS)
+    with pytest.raises(error, match=message):
+        exe.softmax(np.ones((256, 512), np.float32), out=out)
+
+
+def test_out_may_not_alias_an_argument():
+    exe = mlc.compile(SOFTMAX_ROWS)
+    x = np.ones((256, 512), np.float32)
+    with pytest.raises(ValueError, match="shares memory"):
+        exe.softmax(x, out=x)
