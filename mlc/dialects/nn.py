@@ -150,6 +150,11 @@ def promote_types(a: Attribute, b: Attribute) -> Attribute:
     return max((a, b), key=lambda t: _PROMOTION_RANK[str(t)])
 
 
+def bit_width(element: Attribute) -> int:
+    """The width in bits of an element type (1 for i1)."""
+    return element.bitwidth if is_float(element) else element.width.data
+
+
 def _fits(value: int, element: Attribute) -> bool:
     """Whether an integer is representable in a (signless, two's complement) integer type."""
     if is_bool(element):

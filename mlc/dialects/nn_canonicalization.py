@@ -140,9 +140,6 @@ class FoldCastToSameType(RewritePattern):
         _replace_if_same_type(op, op.input, rewriter)
 
 
-_WIDTH = {"i1": 1, "i32": 32, "i64": 64, "f16": 16, "bf16": 16, "f32": 32, "f64": 64}
-
-
 def is_exact_widening(source, target) -> bool:
     """Whether every value of element type `source` converts exactly to `target`."""
     if source == target:
@@ -153,7 +150,7 @@ def is_exact_widening(source, target) -> bool:
         return False
     if str(source) == "bf16" and str(target) == "f16":
         return False
-    return _WIDTH[str(target)] > _WIDTH[str(source)]
+    return nn.bit_width(target) > nn.bit_width(source)
 
 
 class FoldRoundTripCast(RewritePattern):

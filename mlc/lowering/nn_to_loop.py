@@ -601,11 +601,10 @@ def convert(b: KernelBuilder, x: SSAValue, to: Attribute) -> SSAValue:
             return b.add(arith.CmpfOp(x, zero, "une"))
         return b.add(arith.CmpiOp(x, zero, "ne"))
     if nn.is_float(src) and nn.is_float(to):
-        width = {"f16": 16, "bf16": 16, "f32": 32, "f64": 64}
-        if str(src) in ("f16", "bf16") and str(to) in ("f16", "bf16"):
+        if nn.bit_width(src) == nn.bit_width(to):  # f16 <-> bf16: through f32
             x = b.add(arith.ExtFOp(x, nn.f32))
             return b.add(arith.TruncFOp(x, to))
-        op_class = arith.ExtFOp if width[str(to)] > width[str(src)] else arith.TruncFOp
+        op_class = arith.ExtFOp if nn.bit_width(to) > nn.bit_width(src) else arith.TruncFOp
         return b.add(op_class(x, to))
     if nn.is_float(src):
         return b.add(arith.FPToSIOp(x, to))
@@ -613,7 +612,7 @@ def convert(b: KernelBuilder, x: SSAValue, to: Attribute) -> SSAValue:
         op_class = arith.UIToFPOp if src == i1 else arith.SIToFPOp
         return b.add(op_class(x, to))
     assert isinstance(src, IntegerType) and isinstance(to, IntegerType)
-    if to.width.data > src.width.data:
+    if nn.bit_width(to) > nn.bit_width(src):
         op_class = arith.ExtUIOp if src == i1 else arith.ExtSIOp
         return b.add(op_class(x, to))
     return b.add(arith.TruncIOp(x, to))

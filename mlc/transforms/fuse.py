@@ -184,6 +184,14 @@ class Fusion:
             return None
         return self.groups_of.get(owner)
 
+    def producers_read_by(self, group: Group) -> Iterator[Group]:
+        """The other kernels whose stored values `group` loads."""
+        for m in group.members:
+            for value in self.memory_reads(m.op):
+                producer = self.producer(value)
+                if producer is not None and producer is not group:
+                    yield producer
+
     def memory_reads(self, op: Operation) -> set[SSAValue]:
         """The tensors `op` reads from memory, looking through recomputed values."""
         found: set[SSAValue] = set()
@@ -303,11 +311,7 @@ def _depends_on(group: Group, target: Group, fusion: Fusion) -> bool:
         if g.id in seen:
             continue
         seen.add(g.id)
-        for m in g.members:
-            for value in fusion.memory_reads(m.op):
-                producer = fusion.producer(value)
-                if producer is not None and producer is not g:
-                    work.append(producer)
+        work.extend(fusion.producers_read_by(g))
     return False
 
 
@@ -424,11 +428,8 @@ def _topological(groups: list[Group], fusion: Fusion) -> list[Group]:
         if g.id in placed:
             return
         placed.add(g.id)
-        for m in g.members:
-            for value in fusion.memory_reads(m.op):
-                producer = fusion.producer(value)
-                if producer is not None and producer is not g:
-                    visit(producer)
+        for producer in fusion.producers_read_by(g):
+            visit(producer)
         order.append(g)
 
     for g in groups:
@@ -449,10 +450,7 @@ class KernelReport:
 def tensor_bytes(t: TensorType) -> int:
     from mlc.interpreter import numpy_dtype
 
-    count = 1
-    for d in t.get_shape():
-        count *= d
-    return count * numpy_dtype(t.element_type).itemsize
+    return math.prod(t.get_shape()) * numpy_dtype(t.element_type).itemsize
 
 
 def fuse_function(
@@ -467,13 +465,14 @@ def fuse_function(
     groups = form_groups(list(block.ops), fusion)
     groups_of = fusion.groups_of
     terminator = block.last_op
+    position = {op: n for n, op in enumerate(block.ops)}
     reports = []
     for n, group in enumerate(_topological(groups, fusion)):
         name = f"{function.sym_name.data}_k{n}"
         builder = KernelBuilder(tuple(group.sizes), frozenset(group.reduced), name)
         builder.recomputed = fusion.read_in_place
         builder.location = group.members[0].op.location
-        for member in sorted(group.members, key=lambda m: _position(block, m.op)):
+        for member in sorted(group.members, key=lambda m: position[m.op]):
             builder.emit(member)
         escaping = _escaping_values(group, groups_of)
         for value in escaping:
@@ -496,10 +495,6 @@ def fuse_function(
         )
     _erase_dead_nn_ops(block)
     return reports
-
-
-def _position(block, op: Operation) -> int:
-    return block.get_operation_index(op)
 
 
 def _erase_dead_nn_ops(block) -> None:
