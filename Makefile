@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,torch,onnx]'
 	touch $(STAMP)
 
 # The main job on an example: decompose and fuse a layer norm into one kernel (with
@@ -25,6 +25,12 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/lit -sv test
 	$(BIN)/pytest -n auto test/python
+
+# The benchmark suite (docs/benchmarks.md): mlc vs numpy, torch eager and torch.compile;
+# rewrites docs/benchmarks.md and docs/benchmarks.png, raw numbers in benchmarks/results/.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench,torch]'
+	$(BIN)/python -m benchmarks.run
 
 format: $(STAMP)
 	$(BIN)/ruff format .

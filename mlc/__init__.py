@@ -8,6 +8,7 @@ The library is the product and `mlc-opt` a thin shell over it::
     mlc.run_pipeline(module, "canonicalize,cse")    # or "builtin.module(...)"
     print(mlc.print(module))
     exe = mlc.compile(text)                         # native CPU code; exe.forward(x, ...)
+    torch.compile(model, backend="mlc")             # or backend=mlc.torch_backend(...)
 
 Importing `mlc` loads xDSL's core only: no dialect beyond the context's, no pass
 module (the registry imports those on first use), and never torch or CUDA.
@@ -24,11 +25,16 @@ print = print_ir  # `mlc.print(module)`; shadows the builtin inside this module 
 
 def __getattr__(name: str) -> object:
     """`mlc.__version__`, read on first use: importing importlib.metadata costs 0.1 s;
-    `mlc.compile` and `mlc.Executable`, whose numpy and LLVM load on first use too."""
+    `mlc.compile` and `mlc.Executable`, whose numpy and LLVM load on first use too;
+    `mlc.torch_backend`, which imports torch only when called."""
     if name in ("compile", "Executable"):
         from mlc.runtime import executable
 
         return getattr(executable, name)
+    if name == "torch_backend":
+        from mlc.frontends import torch_backend
+
+        return torch_backend
     if name != "__version__":
         raise AttributeError(f"module 'mlc' has no attribute {name!r}")
     from importlib.metadata import PackageNotFoundError, version
@@ -54,4 +60,5 @@ __all__ = [
     "print",
     "print_ir",
     "run_pipeline",
+    "torch_backend",
 ]

@@ -31,6 +31,8 @@ config.environment["PATH"] = os.pathsep.join(
 )
 # Python tests import the mlc of this checkout, and nothing an outer PYTHONPATH adds.
 config.environment["PYTHONPATH"] = repo_root
+# Each test compiles what it checks: no compile cache shared across runs.
+config.environment["MLC_CACHE"] = "0"
 
 mlc_opt = shutil.which("mlc-opt", path=config.environment["PATH"])
 if mlc_opt is None:

@@ -31,6 +31,7 @@ from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.traits import IsTerminator, SymbolTable
 
 from mlc.diagnostics import CompileError
+from mlc.dtypes import element_dtype
 
 __all__ = [
     "Implementation",
@@ -58,30 +59,12 @@ class InterpreterError(CompileError):
 # Element types
 
 
-_DTYPES: dict[str, np.dtype] = {
-    "f16": np.dtype(np.float16),
-    "bf16": np.dtype(ml_dtypes.bfloat16),
-    "f32": np.dtype(np.float32),
-    "f64": np.dtype(np.float64),
-    "i1": np.dtype(np.bool_),
-    "i32": np.dtype(np.int32),
-    "i64": np.dtype(np.int64),
-}
-
-
 def numpy_dtype(element_type: Attribute) -> np.dtype:
-    """The numpy dtype that holds elements of `element_type` (bf16 via `ml_dtypes`).
+    """The numpy dtype that holds elements of `element_type` (see `mlc.dtypes`).
 
-    The one mapping shared by the interpreter, the runtime's calling convention and
-    the tools. Raises TypeError for an element type nn does not support.
+    Raises TypeError for an element type nn does not support.
     """
-    try:
-        return _DTYPES[str(element_type)]
-    except KeyError:
-        supported = ", ".join(_DTYPES)
-        raise TypeError(
-            f"element type {element_type} has no numpy dtype (supported: {supported})"
-        ) from None
+    return element_dtype(str(element_type))
 
 
 # ---------------------------------------------------------------------------

@@ -201,6 +201,11 @@ def view_source_exprs(op: Operation, exprs: Sequence[AffineExpr]) -> Exprs:
 
 def _reshape_exprs(exprs: Sequence[AffineExpr], out_shape, in_shape) -> Exprs:
     """Row-major linear index of `exprs`, split into `in_shape` coordinates."""
+    if 0 in out_shape:
+        # Nothing is read. An index over the empty dim is one that never runs (the
+        # verifier and the interpreter skip it), where a constant would be out of range.
+        empty = exprs[list(out_shape).index(0)]
+        return tuple(empty for _ in in_shape)
     linear: AffineExpr = AffineExpr.constant(0)
     for e, size in zip(exprs, out_shape, strict=True):
         linear = linear * size + e

@@ -5,24 +5,35 @@
     y = exe.forward(x, w)                    # or exe["forward"](x, w)
 
 `compile` parses text (located `CompileError`s), runs `mlc-cpu-pipeline` on a copy
-of the module, checks that every function is made of what the CPU runtime runs
-(`nn.constant`, `loop.kernel`, `func.return`) and compiles all kernels once with
-LLVM (`mlc.runtime.cpu.compile_kernels`). Calls follow `mlc.interpreter.run`:
+of the module, turns each function into a host program (`mlc.runtime.program`:
+only `nn.constant`, `loop.kernel` and `func.return` may remain) and compiles all
+kernels once with LLVM (`mlc.runtime.cpu.compile_native`). The result goes into the
+on-disk compile cache (`mlc.runtime.cache`), from which a later compile of the same
+program, in any process, loads it in milliseconds. Calls follow `mlc.interpreter.run`:
 arguments must match the parameters exactly (TypeError/ValueError naming the
 argument), one result comes back as an array, several as a tuple, none as None.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Mapping
+
 import numpy as np
-from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
-from mlc.api import parse, run_pipeline
-from mlc.diagnostics import CompileError
-from mlc.dialects import nn
-from mlc.dialects.loop import KernelOp
-from mlc.runtime.cpu import CompiledKernel, compile_kernels, run_function
+from mlc.api import parse, print_ir, run_pipeline
+from mlc.lowering.codegen_options import CodegenOptions
+from mlc.runtime.cache import CacheEntry, CompileCache, cache_key
+from mlc.runtime.native import (
+    CompiledKernel,
+    KernelSignature,
+    NativeCode,
+    checked_threads,
+    load_kernels,
+)
+from mlc.runtime.program import FunctionProgram, run_program
+from mlc.settings import settings
 
 __all__ = ["TARGETS", "CompiledFunction", "Executable", "compile"]
 
@@ -32,8 +43,6 @@ TARGETS = ("cpu",)
 PIPELINES = {"cpu": "mlc-cpu-pipeline"}
 """The pass pipeline run before code generation, per target."""
 
-_RUNNABLE = (nn.ConstantOp, KernelOp, func.ReturnOp)
-
 
 class CompiledFunction:
     """One function of an `Executable`: `f(*arrays)` runs it natively."""
@@ -41,6 +50,7 @@ class CompiledFunction:
     def __init__(self, executable: Executable, name: str) -> None:
         self.executable = executable
         self.name = name
+        self.program = executable.programs[name]
 
     def __repr__(self) -> str:
         return f"<CompiledFunction @{self.name}>"
@@ -50,40 +60,43 @@ class CompiledFunction:
     ) -> np.ndarray | tuple[np.ndarray, ...] | None:
         """Runs the function; with `out`, results are written into those arrays."""
         exe = self.executable
-        return run_function(
-            exe.module,
-            self.name,
-            *arrays,
-            kernels=exe.kernels,
-            num_threads=exe.num_threads,
-            out=out,
-        )
+        return run_program(self.program, exe.kernels, arrays, checked_threads(exe.num_threads), out)
 
 
 class Executable:
     """A compiled module: `exe.functions`, `exe["name"](*arrays)`, `exe.name(*arrays)`.
 
-    `module` is the IR after the target's pipeline (for inspection: do not change
-    it, the kernels were compiled from it); `kernels` the compiled kernels by symbol.
+    `programs` are the host programs by function name, `kernels` the compiled
+    kernels by symbol, `from_cache` whether they came from the compile cache.
+    `module` is the IR after the target's pipeline, for inspection (do not change
+    it): rebuilt on first access when the executable came from the cache.
     """
 
     def __init__(
         self,
-        module: ModuleOp,
+        programs: Mapping[str, FunctionProgram],
         kernels: dict[str, CompiledKernel],
         target: str,
         num_threads: int | None = None,
+        *,
+        module: ModuleOp | Callable[[], ModuleOp],
+        from_cache: bool = False,
     ) -> None:
-        self.module = module
+        self.programs = dict(programs)
         self.kernels = kernels
         self.target = target
         self.num_threads = num_threads
-        """Threads each kernel may use (None: the available cores)."""
-        self.functions: tuple[str, ...] = tuple(
-            op.sym_name.data
-            for op in module.ops
-            if isinstance(op, func.FuncOp) and not op.is_declaration
-        )
+        """Threads each kernel may use (None: the `num_threads` setting, else the
+        available cores)."""
+        self.from_cache = from_cache
+        self.functions: tuple[str, ...] = tuple(self.programs)
+        self._module = module
+
+    @property
+    def module(self) -> ModuleOp:
+        if not isinstance(self._module, ModuleOp):
+            self._module = self._module()
+        return self._module
 
     def __repr__(self) -> str:
         return f"<Executable target={self.target} functions={list(self.functions)}>"
@@ -110,47 +123,100 @@ class Executable:
         return CompiledFunction(self, name)
 
 
-def _check_runnable(module: ModuleOp) -> None:
-    """CompileError, located, for an op the CPU runtime cannot run."""
-    for function in module.ops:
-        if not isinstance(function, func.FuncOp) or function.is_declaration:
-            continue
-        for op in function.body.walk():
-            if op.parent_op() is function and not isinstance(op, _RUNNABLE):
-                raise CompileError.at(
-                    op,
-                    f"'{op.name}' op cannot be compiled for the CPU: after "
-                    "mlc-cpu-pipeline a function may hold only nn.constant, "
-                    "loop.kernel and func.return",
-                )
-
-
 def compile(
     source: str | bytes | ModuleOp,
     target: str = "cpu",
     *,
     filename: str | None = None,
     num_threads: int | None = None,
+    cache: bool | None = None,
+    codegen: CodegenOptions | None = None,
 ) -> Executable:
     """Compile an nn program (MLIR text or a parsed module) for `target`.
 
     Kernels split their outermost parallel dim over `num_threads` threads (default:
-    the available cores). A module passed in is copied, never changed. Raises
-    ValueError for an unknown `target` or a bad `num_threads`, and `CompileError`
-    (located) for bad source or what cannot be compiled.
+    the `num_threads` setting, else the available cores). With `cache` (default: the
+    `cache` setting, on unless MLC_CACHE=0) a program compiled before, by any
+    process, is loaded from the on-disk compile cache (`mlc.runtime.cache`) without
+    parsing, transforming or generating code. A module passed in is copied, never
+    changed. `codegen` sets code generation options (`CodegenOptions`: fast_math,
+    vector_width, prefetch, streaming_stores; the defaults otherwise). Raises
+    ValueError for an unknown `target` or a bad `num_threads`,
+    TypeError for a bad `source`, and `CompileError` (located) for bad source or
+    what cannot be compiled.
     """
     if target not in TARGETS:
         raise ValueError(f"target: unsupported target {target!r}; supported: {', '.join(TARGETS)}")
-    if num_threads is not None and (
-        not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 1
-    ):
-        raise ValueError(f"num_threads: expected a positive integer, got {num_threads!r}")
+    if num_threads is not None:
+        checked_threads(num_threads)
     if isinstance(source, ModuleOp):
-        module = source.clone()
+        text = print_ir(source, generic=True).encode()
     elif isinstance(source, str | bytes):
-        module = parse(source, filename)
+        text = source.encode() if isinstance(source, str) else source
     else:
         raise TypeError(f"source: expected MLIR text or a ModuleOp, got {type(source).__name__}")
-    run_pipeline(module, PIPELINES[target])
-    _check_runnable(module)
-    return Executable(module, compile_kernels(module), target, num_threads)
+    pipeline = PIPELINES[target]
+    if codegen is None:
+        codegen = CodegenOptions()
+    elif not isinstance(codegen, CodegenOptions):
+        raise TypeError(f"codegen: expected CodegenOptions, got {type(codegen).__name__}")
+
+    def transformed() -> ModuleOp:
+        module = source.clone() if isinstance(source, ModuleOp) else parse(source, filename)
+        run_pipeline(module, pipeline)
+        return module
+
+    store = (
+        CompileCache(settings().cache_dir)
+        if (settings().cache if cache is None else cache)
+        else None
+    )
+    key = cache_key(text, target, pipeline, dataclasses.asdict(codegen))
+    entry = store.load(key) if store is not None else None
+    if entry is not None:
+        loaded = _from_entry(entry)
+        if loaded is not None:
+            programs, kernels = loaded
+            return Executable(
+                programs, kernels, target, num_threads, module=transformed, from_cache=True
+            )
+        store.path(key).unlink(missing_ok=True)
+    # The compiler proper loads only on a miss: a warm compile needs none of it.
+    from mlc.lowering.loop_to_llvm import kernel_symbols
+    from mlc.runtime.cpu import compile_native, host_program
+
+    module = transformed()
+    programs = host_program(module, kernel_symbols(module))
+    code = compile_native(module, codegen)
+    if store is not None:
+        _store(store, key, programs, code)
+    return Executable(programs, load_kernels(code), target, num_threads, module=module)
+
+
+def _store(
+    store: CompileCache, key: str, programs: Mapping[str, FunctionProgram], code: NativeCode
+) -> None:
+    manifest = {
+        "kernels": [s.to_json() for s in code.signatures],
+        "functions": [p.to_json() for p in programs.values()],
+    }
+    blobs: dict[str, bytes] = {}
+    for program in programs.values():
+        blobs |= program.constant_blobs()
+    store.store(key, manifest, code.object_code, blobs)
+
+
+def _from_entry(
+    entry: CacheEntry,
+) -> tuple[dict[str, FunctionProgram], dict[str, CompiledKernel]] | None:
+    """The programs and linked kernels of a cache entry; None if it does not load."""
+    try:
+        programs = {
+            data["name"]: FunctionProgram.from_json(data, entry.blobs)
+            for data in entry.manifest["functions"]
+        }
+        signatures = tuple(KernelSignature.from_json(s) for s in entry.manifest["kernels"])
+        kernels = load_kernels(NativeCode(entry.object_code, signatures))
+    except (KeyError, ValueError, TypeError, RuntimeError, OSError):
+        return None
+    return programs, kernels

@@ -6,6 +6,13 @@ thin shell over the library: `mlc.parse`, `Pipeline.run`, `mlc.print_ir`. Every 
 ends as `file:line:col: error: ...` or `mlc-opt: error: ...` with exit status 1; a
 Python traceback appears only with `--show-traceback`.
 
+An internal error (an unexpected exception: a bug in mlc, not in the input) also
+writes a crash reproducer, like MLIR's `--mlir-pass-pipeline-crash-reproducer`: the
+input being compiled and the exact pipeline, in a file (`--crash-reproducer=PATH`,
+default a new file in the temp dir), and prints the command that reproduces it.
+`--debug-counter` limits the compiler's individual decisions (see
+`mlc.debug_counter`), to bisect a miscompile to one of them.
+
 Extension points:
 
 * `EMITTERS` maps each `--emit` choice to a function from module to output text;
@@ -18,8 +25,11 @@ Extension points:
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import shlex
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +40,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from mlc.api import decode_source, parse, print_ir
 from mlc.context import make_context
+from mlc.debug_counter import DebugCounters, debug_counters, registered_counters
 from mlc.diagnostics import (
     CompileError,
     Diagnostic,
@@ -95,7 +106,40 @@ def run_function(module: ModuleOp, func_name: str, run_args: Sequence[str]) -> s
     """
     from mlc.interpreter import cli_run
 
+    _check_fits_in_memory(module, func_name)
     return cli_run(module, func_name, list(run_args))
+
+
+def _check_fits_in_memory(module: ModuleOp, func_name: str) -> None:
+    """A located error for a tensor of `@func_name` larger than this machine's memory
+    (the interpreter would try to allocate it: a MemoryError, or numpy's refusal)."""
+    from xdsl.dialects import func
+    from xdsl.dialects.builtin import TensorType
+
+    from mlc.interpreter import numpy_dtype
+
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for function in module.ops:
+        if not isinstance(function, func.FuncOp) or function.sym_name.data != func_name:
+            continue
+        for op in function.walk():
+            values = function.args if op is function else op.results
+            for value in values:
+                if not isinstance(value.type, TensorType) or not all(
+                    d >= 0 for d in value.type.get_shape()
+                ):
+                    continue
+                try:
+                    itemsize = numpy_dtype(value.type.element_type).itemsize
+                except TypeError:  # a type the interpreter reports itself
+                    continue
+                size = math.prod(value.type.get_shape()) * itemsize
+                if size > memory:
+                    raise CompileError.at(
+                        op,
+                        f"'{op.name}' op: a {value.type} takes {size} bytes, more than this "
+                        f"machine's {memory}: --run cannot interpret it",
+                    )
 
 
 # ---------------------------------------------------------------------------
@@ -197,6 +241,26 @@ def build_argument_parser() -> argparse.ArgumentParser:
     dbg.add_argument(
         "--show-traceback", action="store_true", help="show Python tracebacks of internal errors"
     )
+    dbg.add_argument(
+        "--crash-reproducer",
+        metavar="PATH",
+        help="on an internal error, write the input and pipeline here (default: a temp file)",
+    )
+    dbg.add_argument(
+        "--debug-counter",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="limit decisions: NAME-skip=N,NAME-count=M (repeatable; see --list-debug-counters)",
+    )
+    dbg.add_argument(
+        "--list-debug-counters", action="store_true", help="list the debug counters and exit"
+    )
+    dbg.add_argument(
+        "--print-debug-counters",
+        action="store_true",
+        help="report how many decisions each debug counter saw (stderr)",
+    )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
 
@@ -226,6 +290,24 @@ def _list_passes() -> str:
         option_width = max((len(d) for d, _ in described), default=0)
         lines += [f"      {d:<{option_width}}  {h}".rstrip() for d, h in described]
     return "\n".join(lines) + "\n"
+
+
+def _list_debug_counters() -> str:
+    counters = registered_counters()
+    width = max(map(len, counters), default=0)
+    lines = ["Available debug counters (--debug-counter=NAME-skip=N,NAME-count=M):"]
+    lines += [f"  {name:<{width}}  {description}" for name, description in counters.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _debug_counter_spec(args: argparse.Namespace) -> str:
+    """The `--debug-counter` values as one spec, checked (UsageError if wrong)."""
+    spec = ",".join(args.debug_counter)
+    try:
+        DebugCounters.parse(spec)
+    except ValueError as e:
+        raise UsageError(f"--debug-counter: {e}") from None
+    return spec
 
 
 def _pipeline_from_args(args: argparse.Namespace) -> Pipeline:
@@ -270,6 +352,7 @@ class _Driver:
     filename: str
     source: str
     instrumentations: tuple[PassInstrumentation, ...]
+    debug_counter: str = ""
     parse_seconds: float = 0.0
     output_seconds: float = 0.0
 
@@ -284,6 +367,21 @@ class _Driver:
         """
         engine = DiagnosticEngine(handler=None if self.args.verify_diagnostics else self.report)
         engine.add_source(self.filename, self.source)
+        with debug_counters(self.debug_counter) as counters:
+            output = self._compile(chunk, line_offset, engine)
+        if self.args.print_debug_counters:
+            sys.stderr.write(counters.report())
+        if not self.args.verify_diagnostics:
+            return engine.error_count == 0, output
+        expected = parse_expected_diagnostics(chunk, self.filename, line_offset)
+        problems = check_expected_diagnostics(expected, engine.diagnostics, self.filename)
+        for problem in problems:
+            engine.fill_source_lines(problem)
+            self.report(problem)
+        return not problems, output
+
+    def _compile(self, chunk: str, line_offset: int, engine: DiagnosticEngine) -> str:
+        """Parse, run the pipeline, emit: the output text ("" after errors)."""
         output = ""
         try:
             started = time.perf_counter()
@@ -305,14 +403,7 @@ class _Driver:
         except CompileError as e:
             for d in e.diagnostics:
                 engine.emit(d)
-        if not self.args.verify_diagnostics:
-            return engine.error_count == 0, output
-        expected = parse_expected_diagnostics(chunk, self.filename, line_offset)
-        problems = check_expected_diagnostics(expected, engine.diagnostics, self.filename)
-        for problem in problems:
-            engine.fill_source_lines(problem)
-            self.report(problem)
-        return not problems, output
+        return output
 
 
 def _write_output(path: str, text: str) -> None:
@@ -330,8 +421,9 @@ def _write_output(path: str, text: str) -> None:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run `mlc-opt` with `argv` (default: the process arguments); the exit status."""
     args = build_argument_parser().parse_args(argv)
+    crash = _CrashContext()
     try:
-        return _run(args)
+        return _run(args, crash)
     except (UsageError, PipelineError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 1
@@ -339,10 +431,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         for d in e.diagnostics:
             print(d.render(unlocated_prefix=PROG), file=sys.stderr)
         return 1
-    except PassCrashError as e:
-        if args.show_traceback:
-            raise
-        return _internal_error(str(e))
     except BrokenPipeError:  # the reader went away (`mlc-opt ... | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
@@ -350,22 +438,75 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except Exception as e:
+        reproducer = crash.write(args, e)
         if args.show_traceback:
+            if reproducer:
+                print(f"{PROG}: note: {reproducer}", file=sys.stderr)
             raise
-        return _internal_error(f"internal error: {type(e).__name__}: {e}")
+        message = (
+            str(e) if isinstance(e, PassCrashError) else f"internal error: {type(e).__name__}: {e}"
+        )
+        return _internal_error(message, reproducer)
 
 
-def _internal_error(message: str) -> int:
+def _internal_error(message: str, reproducer: str | None) -> int:
     """Report a bug in mlc (not in the input) without a traceback; the exit status."""
     print(f"{PROG}: {message}", file=sys.stderr)
     print(
         f"{PROG}: note: this is a bug in mlc; rerun with --show-traceback to see where",
         file=sys.stderr,
     )
+    if reproducer:
+        print(f"{PROG}: note: {reproducer}", file=sys.stderr)
     return 1
 
 
-def _run(args: argparse.Namespace) -> int:
+@dataclass
+class _CrashContext:
+    """What a crash reproducer holds: the input being compiled when mlc crashed, and
+    the pipeline. Filled in by `_run` as it goes."""
+
+    pipeline: Pipeline | None = None
+    chunk: str | None = None
+
+    def command(self, args: argparse.Namespace, path: str) -> list[str]:
+        """The `mlc-opt` command line that compiles the reproducer the same way."""
+        command = [PROG, path]
+        command += [f"--load-pass-plugin={os.path.abspath(p)}" for p in args.load_pass_plugin]
+        command.append(f"--pass-pipeline={self.pipeline}")
+        if not args.verify_each:
+            command.append("--no-verify-each")
+        if args.debug_counter:
+            command.append(f"--debug-counter={','.join(args.debug_counter)}")
+        if args.run is not None:
+            command += [f"--run={args.run}", *(f"--run-arg={a}" for a in args.run_arg)]
+        elif args.emit != "mlir":
+            command.append(f"--emit={args.emit}")
+        return command
+
+    def write(self, args: argparse.Namespace, error: Exception) -> str | None:
+        """Write the reproducer; a note saying where and how to run it (None when
+        the crash came before any input was compiled)."""
+        if self.chunk is None or self.pipeline is None:
+            return None
+        try:
+            if args.crash_reproducer:
+                path = args.crash_reproducer
+                file = open(path, "w", encoding="utf-8")  # noqa: SIM115 -- closed below
+            else:
+                fd, path = tempfile.mkstemp(prefix="mlc-opt-crash-", suffix=".mlir")
+                file = os.fdopen(fd, "w", encoding="utf-8")
+            command = shlex.join(self.command(args, path))
+            with file:
+                file.write(f"// {PROG} crash reproducer: {type(error).__name__}: {error}\n")
+                file.write(f"// reproduce with: {command}\n")
+                file.write(self.chunk if self.chunk.endswith("\n") else self.chunk + "\n")
+        except OSError as e:
+            return f"cannot write the crash reproducer to '{args.crash_reproducer}': {e.strerror}"
+        return f"crash reproducer written to {path}; reproduce with: {command}"
+
+
+def _run(args: argparse.Namespace, crash: _CrashContext) -> int:
     started = time.perf_counter()
     if args.version:
         print(_version_text())
@@ -380,7 +521,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.list_passes:
         _write_output(args.output, _list_passes())
         return 0
+    if args.list_debug_counters:
+        _write_output(args.output, _list_debug_counters())
+        return 0
     pipeline = _pipeline_from_args(args)
+    debug_counter = _debug_counter_spec(args)
+    crash.pipeline = pipeline
     if args.print_pipeline:
         print(pipeline, file=sys.stderr)
 
@@ -401,12 +547,15 @@ def _run(args: argparse.Namespace) -> int:
     timing = PassTiming() if args.timing else None
     if timing is not None:
         instrumentations.append(timing)
-    driver = _Driver(args, pipeline, make_context(), filename, source, tuple(instrumentations))
+    driver = _Driver(
+        args, pipeline, make_context(), filename, source, tuple(instrumentations), debug_counter
+    )
 
-    results = [
-        driver.process(chunk, offset)
-        for chunk, offset in split_input(source, args.split_input_file)
-    ]
+    results = []
+    for chunk, offset in split_input(source, args.split_input_file):
+        crash.chunk = chunk
+        results.append(driver.process(chunk, offset))
+    crash.chunk = None
     failed = not all(ok for ok, _ in results)
     if args.output == "-" or not failed:  # a file is only written by a successful run
         _write_output(args.output, f"{SPLIT_MARKER}\n".join(out for _, out in results))

@@ -21,6 +21,11 @@ function of tensors already in memory is recomputed by each reader that visits
 each of its elements once, instead of being stored. Splat, iota and element-wise
 ops of them (masks) are always recomputed.
 
+Every decision to fuse (an op joining a kernel, a horizontal merge) asks the debug
+counter `fuse`, every decision to recompute the counter `fuse-recompute` (see
+`mlc.debug_counter`): ``--debug-counter=fuse-count=K`` takes only the first K, so a
+miscompile can be bisected to one decision. A refused decision is a remark too.
+
 `fuse{report=true}` prints, per kernel, the ops it holds, its domain and the bytes
 it reads and writes, then the total against the unfused traffic (one kernel per
 primitive) and the minimum (each input read once, each output written once).
@@ -41,6 +46,7 @@ from xdsl.ir.affine import AffineDimExpr, AffineExpr
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from mlc.debug_counter import decision_number, register_counter, should_execute
 from mlc.diagnostics import CompileError, emit_remark
 from mlc.dialects import nn
 from mlc.lowering.nn_to_loop import (
@@ -60,6 +66,18 @@ from mlc.passes import register_pass
 from mlc.transforms.verify_primitives import why_not_primitive
 
 FUSION_KINDS = ("vertical", "reduction", "epilogue", "horizontal")
+
+FUSE_COUNTER = register_counter(
+    "fuse", "fuse: an op joining a kernel, or two kernels merging horizontally"
+)
+RECOMPUTE_COUNTER = register_counter(
+    "fuse-recompute", "fuse: an element-wise value recomputed by its readers instead of stored"
+)
+
+
+def _refused_by_counter(counter: str, decision: str) -> str:
+    """Why `decision` was not taken: the debug counter `counter` refused it."""
+    return f"{decision} refused by debug counter '{counter}' (decision {decision_number(counter)})"
 
 
 @dataclass
@@ -108,7 +126,7 @@ class FusionOptions:
 
 
 def recomputed_ops(
-    ops: Sequence[Operation], max_recompute: int, prologue: bool = False
+    ops: Sequence[Operation], max_recompute: int, prologue: bool = False, remarks: bool = False
 ) -> set[Operation]:
     """Element-wise ops that readers recompute instead of reading from memory.
 
@@ -120,7 +138,8 @@ def recomputed_ops(
     inside the contraction, once per output column.
     Then each reader recomputes it in registers, which costs those few scalar ops
     but saves writing the tensor and reading it back, and lets kernels that could
-    not fuse share it. `max-recompute=0` stores every such value instead.
+    not fuse share it. `max-recompute=0` stores every such value instead. Each
+    choice asks the `fuse-recompute` debug counter; with `remarks`, a refusal is one.
     """
     cost: dict[Operation, int | None] = {}
     chosen: set[Operation] = set()
@@ -135,7 +154,11 @@ def recomputed_ops(
                 total = None if producer is None or total is None else total + producer
         cost[op] = total
         if total is not None and total <= max_recompute and _reads_each_element_once(op, prologue):
-            chosen.add(op)
+            if should_execute(RECOMPUTE_COUNTER):
+                chosen.add(op)
+            elif remarks:
+                why = _refused_by_counter(RECOMPUTE_COUNTER, "recomputation")
+                emit_remark(op, f"stored, not recomputed: {why}")
     return chosen
 
 
@@ -331,6 +354,8 @@ def form_groups(block_ops: Sequence[Operation], fusion: Fusion) -> list[Group]:
         placement, target = None, None
         for candidate in _candidates(op, fusion):
             decision = can_join(candidate, op, fusion)
+            if isinstance(decision, Placement) and not should_execute(FUSE_COUNTER):
+                decision = _refused_by_counter(FUSE_COUNTER, f"{decision.kind} fusion")
             if isinstance(decision, Placement):
                 placement, target = decision, candidate
                 break
@@ -389,6 +414,14 @@ def _merge_siblings(groups: list[Group], fusion: Fusion) -> list[Group]:
             ),
             None,
         )
+        if target is not None and not should_execute(FUSE_COUNTER):
+            if fusion.remarks:
+                emit_remark(
+                    group.members[0].op,
+                    f"kernel #{group.id} not merged into kernel #{target.id}: "
+                    + _refused_by_counter(FUSE_COUNTER, "horizontal fusion"),
+                )
+            target = None
         if target is None:
             merged.append(group)
             continue
@@ -460,7 +493,7 @@ def fuse_function(
     for op in block.ops:
         if (reason := why_not_primitive(op)) is not None:
             raise CompileError.at(op, f"fuse needs explicit primitives: {reason}")
-    recomputed = recomputed_ops(list(block.ops), options.max_recompute, options.prologue)
+    recomputed = recomputed_ops(list(block.ops), options.max_recompute, options.prologue, remarks)
     fusion = Fusion(options, remarks, recomputed)
     groups = form_groups(list(block.ops), fusion)
     groups_of = fusion.groups_of
@@ -561,6 +594,12 @@ class FusePass(ModulePass):
             self.prologue,
         )
         for function in [f for f in op.walk() if isinstance(f, func.FuncOp) and f.body.blocks]:
+            if len(function.body.blocks) != 1:
+                raise CompileError.at(
+                    function,
+                    f"fuse needs functions of one block; @{function.sym_name.data} has "
+                    f"{len(function.body.blocks)} (control flow is not supported)",
+                )
             before = unfused_bytes(function)
             minimum = minimum_bytes(function)
             reports = fuse_function(function, options, self.remarks)

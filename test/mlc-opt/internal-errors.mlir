@@ -1,10 +1,12 @@
-// A pass that crashes is a bug in mlc: mlc-opt names the pass and says how to see
-// the traceback, but never prints one unasked. A pass that leaves invalid IR is
+// A pass that crashes is a bug in mlc: mlc-opt names the pass, writes a crash
+// reproducer (crash-reproducer.mlir) and says how to see the traceback, but never
+// prints one unasked. A pass that leaves invalid IR is
 // named in the verifier's error.
 
 // RUN: not %mlc-opt %s --load-pass-plugin=%S/Inputs/test_passes.py -p cse,test-crash 2>&1 | filecheck %s --check-prefix=CRASH
 // CRASH:      mlc-opt: internal error in pass 'test-crash': RuntimeError: the test pass crashed on purpose
 // CRASH-NEXT: mlc-opt: note: this is a bug in mlc; rerun with --show-traceback to see where
+// CRASH-NEXT: mlc-opt: note: crash reproducer written to {{.*}}; reproduce with: mlc-opt
 // CRASH-NOT:  Traceback
 
 // RUN: not %mlc-opt %s --load-pass-plugin=%S/Inputs/test_passes.py -p test-crash --show-traceback 2>&1 \

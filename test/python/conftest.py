@@ -4,10 +4,15 @@
 writing IR text: it builds `func.func @f` from the argument arrays' types, lets the
 test construct ops on the block arguments, verifies, and runs. `build_module` is the
 building half alone.
+
+The on-disk compile cache is off for the whole session, in this process and in the
+tools the tests start (MLC_CACHE=0): a test compiles what it tests. The cache's own
+tests turn it on, in a temporary folder.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +24,10 @@ from xdsl.dialects.builtin import ModuleOp, TensorType, bf16, f16, f32, f64, i1,
 from xdsl.ir import Attribute, Block, Operation, Region
 
 from mlc.interpreter import run
+from mlc.settings import configure
+
+os.environ["MLC_CACHE"] = "0"
+configure(cache=False)
 
 # Written out here, not taken from mlc.interpreter.numpy_dtype: the tests check that.
 ELEMENT_TYPES: dict[np.dtype, Attribute] = {

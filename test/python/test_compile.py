@@ -77,14 +77,13 @@ def test_the_callers_module_is_not_changed():
 
 def test_kernels_are_compiled_once(monkeypatch):
     calls = []
-    original = mlc.runtime.cpu.compile_kernels
+    original = mlc.runtime.cpu.compile_native
 
-    def counting(module):
+    def counting(module, *options):
         calls.append(module)
-        return original(module)
+        return original(module, *options)
 
-    monkeypatch.setattr(mlc.runtime.executable, "compile_kernels", counting)
-    monkeypatch.setattr(mlc.runtime.cpu, "compile_kernels", counting)
+    monkeypatch.setattr(mlc.runtime.cpu, "compile_native", counting)
     executable = mlc.compile(BIAS_RELU)
     assert len(calls) == 1
     x = np.ones((2, 3), np.float32)
@@ -163,9 +162,9 @@ def test_mlc_run_check_fails_when_the_backends_differ(tmp_path, monkeypatch, cap
     assert mlc_run.main([str(path), "--backend=cpu", "--check"]) == 0
     assert "check: result #0: max abs diff 0, max rel diff 0" in capsys.readouterr().out
 
-    real = mlc.runtime.executable.run_function
+    real = mlc.runtime.executable.run_program
     monkeypatch.setattr(
-        mlc.runtime.executable, "run_function", lambda *a, **k: real(*a, **k) + np.float32(1e-3)
+        mlc.runtime.executable, "run_program", lambda *a, **k: real(*a, **k) + np.float32(1e-3)
     )
     assert mlc_run.main([str(path), "--backend=cpu", "--check"]) == 1
     captured = capsys.readouterr()
@@ -300,3 +299,12 @@ def test_out_may_not_alias_an_argument():
     x = np.ones((256, 512), np.float32)
     with pytest.raises(ValueError, match="shares memory"):
         exe.softmax(x, out=x)
+
+
+def test_zero_size_reshapes_compile_and_run():
+    text = """func.func @f(%x: tensor<0x3x4xf32>) -> tensor<3x4x0xf32> {
+  %y = nn.reshape %x : tensor<0x3x4xf32> -> tensor<3x4x0xf32>
+  func.return %y : tensor<3x4x0xf32>
+}"""
+    y = mlc.compile(text).f(np.zeros((0, 3, 4), np.float32))
+    assert y.shape == (3, 4, 0) and y.dtype == np.float32

@@ -146,8 +146,14 @@ def test_docs_have_python_samples():
 def test_python_samples_run(path, monkeypatch):
     """The blocks of one page run in order in one namespace, from the repository root."""
     monkeypatch.chdir(ROOT)
+    blocks = _python_blocks(path)
+    for optional in ("torch", "onnx"):  # the frontends' extras
+        if any(
+            re.search(rf"^\s*(?:import|from) {optional}\b", code, re.M) for _, code, _ in blocks
+        ):
+            pytest.importorskip(optional, reason=f"{path.name} needs the {optional} extra")
     namespace: dict = {"__name__": "__docs__"}
-    for line, code, expected in _python_blocks(path):
+    for line, code, expected in blocks:
         stdout = io.StringIO()
         with contextlib.redirect_stdout(stdout):
             # Pad so that a traceback points at the line in the markdown file.

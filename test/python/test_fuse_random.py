@@ -35,6 +35,7 @@ from programs import after, evaluate, inputs_for, random_graph
 import mlc
 from mlc.dialects import nn
 from mlc.dialects.loop import KernelOp
+from mlc.testing.differential import F32_TOLERANCE, F64_TOLERANCE, compare
 from mlc.transforms.fuse import FusePass
 
 SEEDS = range(100)
@@ -72,28 +73,6 @@ def _leftover_nn_ops(module) -> list[str]:
     ]
 
 
-def _compare(
-    expected: np.ndarray, actual: np.ndarray, dtype: str, reduction_length: int
-) -> str | None:
-    """Why `actual` is not `expected` within the tolerance (None if it is)."""
-    if actual.dtype != expected.dtype or actual.shape != expected.shape:
-        return f"got {actual.dtype}{list(actual.shape)}, expected {expected.dtype}{list(expected.shape)}"
-    factor = 1e-10 if dtype == "f64" else 1e-5
-    finite = expected[np.isfinite(expected)]
-    magnitude = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
-    try:
-        np.testing.assert_allclose(
-            actual,
-            expected,
-            rtol=factor,
-            atol=factor * magnitude * reduction_length,
-            equal_nan=True,
-        )
-    except AssertionError as e:
-        return str(e).strip()
-    return None
-
-
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed_{s}")
 def test_fuse_keeps_values(seed: int):
     graph = random_graph(seed)
@@ -102,6 +81,7 @@ def test_fuse_keeps_values(seed: int):
         module = after(module, "decompose")
     inputs = inputs_for(module, np.random.default_rng(seed))
     expected = _results(evaluate(module, inputs))
+    rtol = F64_TOLERANCE if graph.dtype == "f64" else F32_TOLERANCE
 
     problems: list[str] = []
     kernels: dict[str, int] = {}
@@ -116,7 +96,7 @@ def test_fuse_keeps_values(seed: int):
             continue
         kernels[kind] = _kernel_count(fused)
         for n, (e, a) in enumerate(zip(expected, actual, strict=True)):
-            if (why := _compare(e, a, graph.dtype, graph.reduction_length)) is not None:
+            if (why := compare(e, a, rtol, graph.reduction_length)) is not None:
                 problems.append(f"{pipeline}: result #{n} differs:\n{why}")
     if "default" in kernels:
         for kind, count in kernels.items():

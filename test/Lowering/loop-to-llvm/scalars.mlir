@@ -1,24 +1,36 @@
 // RUN: mlc-opt %s -p convert-loop-to-llvm --split-input-file | filecheck %s
 
-// Math without an LLVM intrinsic calls libm (declared once per module; f16 goes
-// through the f32 function), rsqrt is 1/sqrt, NaN-propagating max is an intrinsic,
-// and float to integer saturates instead of making poison.
+// f32 exp, log, tanh and erf are inline straight-line code (mlc/lowering/llvm_math.py:
+// polynomials in llvm.fmuladd, bit tricks and selects, which LLVM vectorises), never
+// libm; f16 goes through the f32 code. f64 keeps libm: an intrinsic (llvm.exp.f64)
+// or a call (tanh, declared once per module). rsqrt is 1/sqrt, NaN-propagating max
+// is an intrinsic, and float to integer saturates instead of making poison. Every
+// kernel asks for the widest vectors (the `passthrough` function attributes).
 // CHECK-LABEL: llvm.func @math_k(
+// CHECK-SAME:    attributes {passthrough = {{\[\[}}"prefer-vector-width", "512"]]}
 // CHECK:         [[X:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
-// CHECK-NEXT:    [[T:%.+]] = llvm.call @tanhf([[X]]) : (f32) -> f32
-// CHECK-NEXT:    [[E:%.+]] = llvm.call @erff([[T]]) : (f32) -> f32
+// CHECK-NEXT:    [[A:%.+]] = llvm.call_intrinsic "llvm.fabs.f32"([[X]]) : (f32) -> f32
+// CHECK-NOT:     llvm.call @
+// CHECK:         [[T:%.+]] = llvm.call_intrinsic "llvm.copysign.f32"({{%.+}}, [[X]]) : (f32, f32) -> f32
+// CHECK-NEXT:    llvm.call_intrinsic "llvm.fabs.f32"([[T]]) : (f32) -> f32
+// CHECK-NOT:     llvm.call @
+// CHECK:         [[E:%.+]] = llvm.call_intrinsic "llvm.copysign.f32"({{%.+}}, [[T]]) : (f32, f32) -> f32
 // CHECK-NEXT:    [[S:%.+]] = llvm.call_intrinsic "llvm.sqrt.f32"([[E]]) : (f32) -> f32
 // CHECK-NEXT:    [[R:%.+]] = llvm.fdiv {{%.+}}, [[S]] : f32
 // CHECK-NEXT:    [[M:%.+]] = llvm.call_intrinsic "llvm.maximum.f32"([[R]], [[X]]) : (f32, f32) -> f32
 // CHECK-NEXT:    [[I:%.+]] = llvm.call_intrinsic "llvm.fptosi.sat.i32.f32"([[M]]) : (f32) -> i32
 // CHECK:         [[H:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f16
 // CHECK-NEXT:    [[HW:%.+]] = llvm.fpext [[H]] : f16 to f32
-// CHECK-NEXT:    [[HT:%.+]] = llvm.call @tanhf([[HW]]) : (f32) -> f32
-// CHECK-NEXT:    {{%.+}} = llvm.fptrunc [[HT]] : f32 to f16
-// CHECK-DAG:   llvm.func @erff(f32) -> f32
-// CHECK-DAG:   llvm.func @tanhf(f32) -> f32
-func.func @math(%a: tensor<4xf32>, %b: tensor<4xf16>) -> (tensor<4xi32>, tensor<4xf16>) {
-  %y, %z = loop.kernel "math_k" domain(%i: 4) ins(%x = %a : tensor<4xf32>, %h = %b : tensor<4xf16>) outs(%o : tensor<4xi32>, %p : tensor<4xf16>) {
+// CHECK-NOT:     llvm.call @
+// CHECK:         {{%.+}} = llvm.fptrunc {{%.+}} : f32 to f16
+// CHECK:         [[D:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f64
+// CHECK-NEXT:    [[DT:%.+]] = llvm.call @tanh([[D]]) : (f64) -> f64
+// CHECK-NEXT:    {{%.+}} = llvm.call_intrinsic "llvm.exp.f64"([[DT]]) : (f64) -> f64
+// CHECK-NOT:   llvm.func @tanhf
+// CHECK-NOT:   llvm.func @erff
+// CHECK:       llvm.func @tanh(f64) -> f64
+func.func @math(%a: tensor<4xf32>, %b: tensor<4xf16>, %c: tensor<4xf64>) -> (tensor<4xi32>, tensor<4xf16>, tensor<4xf64>) {
+  %y, %z, %q = loop.kernel "math_k" domain(%i: 4) ins(%x = %a : tensor<4xf32>, %h = %b : tensor<4xf16>, %g = %c : tensor<4xf64>) outs(%o : tensor<4xi32>, %p : tensor<4xf16>, %f : tensor<4xf64>) {
     %v = loop.load %x[%i] : tensor<4xf32>
     %t = math.tanh %v : f32
     %e = math.erf %t : f32
@@ -27,10 +39,14 @@ func.func @math(%a: tensor<4xf32>, %b: tensor<4xf16>) -> (tensor<4xi32>, tensor<
     %n = arith.fptosi %m : f32 to i32
     loop.store %n, %o[%i] : tensor<4xi32>
     %w = loop.load %h[%i] : tensor<4xf16>
-    %u = math.tanh %w : f16
+    %u = math.log %w : f16
     loop.store %u, %p[%i] : tensor<4xf16>
+    %d = loop.load %g[%i] : tensor<4xf64>
+    %dt = math.tanh %d : f64
+    %de = math.exp %dt : f64
+    loop.store %de, %f[%i] : tensor<4xf64>
   }
-  func.return %y, %z : tensor<4xi32>, tensor<4xf16>
+  func.return %y, %z, %q : tensor<4xi32>, tensor<4xf16>, tensor<4xf64>
 }
 
 // -----
@@ -120,24 +136,28 @@ func.func @total(%a: tensor<6xf64>) -> tensor<f64> {
 // -----
 
 // exp of f32 is inline straight-line code that LLVM vectorises (llvm.exp.f32
-// would be a scalar libm call per element): clamp, n = nearest integer of x/ln 2
-// by the 1.5 * 2^23 shift, r = x - n ln 2 in two parts, the polynomial, 2^n built
-// in the exponent bits in two halves; NaN passes through. f64 keeps llvm.exp.
+// would be a scalar libm call per element): clamp by compare and select (one
+// vminps/vmaxps each, NaN kept), n = nearest integer of x/ln 2 by the 1.5 * 2^23
+// shift, r = x - n ln 2 in two fused parts, the polynomial, 2^n built in the
+// exponent bits in two halves; NaN passes through. f64 keeps llvm.exp.
 // CHECK-LABEL: llvm.func @exp_k(
 // CHECK-DAG:     [[SHIFT:%.+]] = llvm.mlir.constant(0x4B400000 : f32) : f32
 // CHECK-DAG:     [[SHIFT_BITS:%.+]] = llvm.mlir.constant(1262485504 : i32) : i32
 // CHECK:         [[X:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
-// CHECK-NEXT:    [[NAN:%.+]] = llvm.fcmp "uno" [[X]], [[X]] : f32
-// CHECK-NEXT:    [[HI:%.+]] = llvm.call_intrinsic "llvm.minimum.f32"([[X]], {{%.+}})
-// CHECK-NEXT:    [[LO:%.+]] = llvm.call_intrinsic "llvm.maximum.f32"([[HI]], {{%.+}})
-// CHECK-NEXT:    [[SAFE:%.+]] = llvm.select [[NAN]], {{%.+}}, [[LO]] : i1, f32
-// CHECK-NEXT:    [[SCALED:%.+]] = llvm.fmul [[SAFE]], {{%.+}} : f32
+// CHECK-NEXT:    [[ABOVE:%.+]] = llvm.fcmp "ogt" [[X]], [[TOP:%.+]] : f32
+// CHECK-NEXT:    [[HI:%.+]] = llvm.select [[ABOVE]], [[TOP]], [[X]] : i1, f32
+// CHECK-NEXT:    [[BELOW:%.+]] = llvm.fcmp "olt" [[HI]], [[BOTTOM:%.+]] : f32
+// CHECK-NEXT:    [[LO:%.+]] = llvm.select [[BELOW]], [[BOTTOM]], [[HI]] : i1, f32
+// CHECK-NEXT:    [[SCALED:%.+]] = llvm.fmul [[LO]], {{%.+}} : f32
 // CHECK-NEXT:    [[SHIFTED:%.+]] = llvm.fadd [[SCALED]], [[SHIFT]] : f32
 // CHECK-NEXT:    [[N:%.+]] = llvm.fsub [[SHIFTED]], [[SHIFT]] : f32
 // CHECK-NEXT:    [[BITS:%.+]] = llvm.bitcast [[SHIFTED]] : f32 to i32
 // CHECK-NEXT:    [[K:%.+]] = llvm.sub [[BITS]], [[SHIFT_BITS]] : i32
+// CHECK-NEXT:    [[R:%.+]] = llvm.call_intrinsic "llvm.fmuladd.f32"([[N]], {{%.+}}, [[LO]])
+// CHECK-NEXT:    llvm.call_intrinsic "llvm.fmuladd.f32"([[N]], {{%.+}}, [[R]])
 // CHECK-COUNT-2: llvm.shl {{%.+}}, {{%.+}} : i32
-// CHECK:         [[Y:%.+]] = llvm.select [[NAN]], [[X]], {{%.+}} : i1, f32
+// CHECK:         [[NAN:%.+]] = llvm.fcmp "uno" [[X]], [[X]] : f32
+// CHECK-NEXT:    [[Y:%.+]] = llvm.select [[NAN]], [[X]], {{%.+}} : i1, f32
 // CHECK-NOT:     llvm.call
 // CHECK:         llvm.store [[Y]], {{%.+}} : f32, !llvm.ptr
 // CHECK:         llvm.call_intrinsic "llvm.exp.f64"

@@ -4,15 +4,17 @@
 // dim; each row is three sweeps over the reduction dim. The max and the sum are
 // loop-carried block arguments (phis) starting at their identity; the sum adds
 // with `reassoc` (a reduction is defined up to reassociation), the max propagates
-// NaN (llvm.maximum). Values that vary over the row are recomputed from a fresh
-// load in each sweep that needs them; the store happens in the last sweep.
-// CHECK-LABEL: llvm.func @softmax_k(%x: !llvm.ptr {llvm.noalias}, %out: !llvm.ptr {llvm.noalias}, %begin: i64, %end: i64) {
+// NaN (llvm.maximum). exp, costly and needed by sweeps 2 and 3, is computed once
+// in sweep 2 and kept for sweep 3 in a scratch row (an alloca of the reduction
+// dims, made once per call); the store happens in the last sweep.
+// CHECK-LABEL: llvm.func @softmax_k(%x: !llvm.ptr {llvm.noalias}, %out: !llvm.ptr {llvm.noalias}, %begin: i64, %end: i64)
 // CHECK-DAG:     [[ZERO:%.+]] = llvm.mlir.constant(0) : i64
 // CHECK-DAG:     [[ROWS:%.+]] = llvm.mlir.constant(4) : i64
 // CHECK-DAG:     [[COLS:%.+]] = llvm.mlir.constant(8) : i64
 // CHECK-DAG:     [[NEG_INF:%.+]] = llvm.mlir.constant(0xff800000 : f32) : f32
 // CHECK-DAG:     [[FZERO:%.+]] = llvm.mlir.constant(0.000000e+00 : f32) : f32
-// CHECK:         [[LO:%.+]] = llvm.call_intrinsic "llvm.smax.i64"(%begin, [[ZERO]])
+// CHECK:         [[SCRATCH:%.+]] = llvm.alloca [[COLS]] x f32 {alignment = 64 : i64} : (i64) -> !llvm.ptr
+// CHECK-NEXT:    [[LO:%.+]] = llvm.call_intrinsic "llvm.smax.i64"(%begin, [[ZERO]])
 // CHECK-NEXT:    [[HI:%.+]] = llvm.call_intrinsic "llvm.smin.i64"(%end, [[ROWS]])
 // CHECK-NEXT:    llvm.br ^d0([[LO]] : i64)
 // CHECK-NEXT:  ^d0(%d0: i64):
@@ -30,18 +32,20 @@
 // CHECK:         [[X2:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
 // CHECK-NEXT:    [[D2:%.+]] = llvm.fsub [[X2]], %max : f32
 // CHECK:         [[E2:%.+]] = llvm.select {{%.+}}, [[D2]], {{%.+}} : i1, f32
+// CHECK-NEXT:    [[PS:%.+]] = llvm.getelementptr inbounds [[SCRATCH]][%d1_1] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:    llvm.store [[E2]], [[PS]] : f32, !llvm.ptr
 // CHECK-NEXT:    [[SUM:%.+]] = llvm.fadd %sum, [[E2]] {fastmathFlags = #llvm.fastmath<reassoc>} : f32
 // CHECK:         llvm.br ^sweep2_d1({{%.+}}, [[SUM]] : i64, f32)
 // CHECK-NEXT:  ^sweep2_d1_end:
 // CHECK-NEXT:    llvm.br ^sweep3_d1([[ZERO]] : i64)
 // CHECK-NEXT:  ^sweep3_d1(%d1_2: i64):
-// CHECK:         [[OFFSET:%.+]] = llvm.add {{%.+}}, %d1_2 overflow<nsw> : i64
-// CHECK-NEXT:    [[PX:%.+]] = llvm.getelementptr inbounds %x[[[OFFSET]]] : (!llvm.ptr, i64) -> !llvm.ptr, f32
-// CHECK-NEXT:    [[X3:%.+]] = llvm.load [[PX]] : !llvm.ptr -> f32
-// CHECK-NEXT:    [[D3:%.+]] = llvm.fsub [[X3]], %max : f32
-// CHECK:         [[E3:%.+]] = llvm.select {{%.+}}, [[D3]], {{%.+}} : i1, f32
+// CHECK:       ^sweep3_d1_body:
+// CHECK-NEXT:    [[PE:%.+]] = llvm.getelementptr inbounds [[SCRATCH]][%d1_2] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:    [[E3:%.+]] = llvm.load [[PE]] : !llvm.ptr -> f32
 // CHECK-NEXT:    [[R:%.+]] = llvm.fdiv [[E3]], %sum : f32
-// CHECK:         [[PO:%.+]] = llvm.getelementptr inbounds %out[{{%.+}}] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:    [[ROW:%.+]] = llvm.mul %d0, [[COLS]] overflow<nsw> : i64
+// CHECK-NEXT:    [[OFFSET:%.+]] = llvm.add [[ROW]], %d1_2 overflow<nsw> : i64
+// CHECK-NEXT:    [[PO:%.+]] = llvm.getelementptr inbounds %out[[[OFFSET]]] : (!llvm.ptr, i64) -> !llvm.ptr, f32
 // CHECK-NEXT:    llvm.store [[R]], [[PO]] : f32, !llvm.ptr
 // CHECK:       ^sweep3_d1_end:
 // CHECK-NEXT:    [[NEXT:%.+]] = llvm.add %d0, {{%.+}} overflow<nsw> : i64
@@ -70,7 +74,7 @@ func.func @softmax(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // The kernel keeps its place in the function.
 // CHECK-LABEL: func.func @linear(
 // CHECK:         loop.kernel "linear_k"
-// CHECK-LABEL: llvm.func @linear_k(%x: !llvm.ptr {llvm.noalias}, %w: !llvm.ptr {llvm.noalias}, %b: !llvm.ptr {llvm.noalias}, %out: !llvm.ptr {llvm.noalias}, %begin: i64, %end: i64) {
+// CHECK-LABEL: llvm.func @linear_k(%x: !llvm.ptr {llvm.noalias}, %w: !llvm.ptr {llvm.noalias}, %b: !llvm.ptr {llvm.noalias}, %out: !llvm.ptr {llvm.noalias}, %begin: i64, %end: i64)
 // CHECK:       ^d0(%d0: i64):
 // CHECK:       ^d1(%d1: i64):
 // CHECK:       ^d1_body:
@@ -132,4 +136,87 @@ func.func @stats(%a: tensor<3x4x5xi32>) -> (tensor<4xi32>, tensor<4xi32>) {
     loop.store %m, %mo[%i] : tensor<4xi32>
   }
   func.return %s, %m : tensor<4xi32>, tensor<4xi32>
+}
+
+// -----
+
+// Cheap values are recomputed from a fresh load in each sweep that needs them (a
+// row that fits in L1 is cheap to read again): layer normalisation's `x - mean`
+// gets no scratch row. Rows shorter than a prefetch chunk get no prefetches.
+// CHECK-LABEL: llvm.func @centered_k(
+// CHECK-NOT:     llvm.alloca
+// CHECK:       ^sweep2_d1_body:
+// CHECK:         [[X2:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
+// CHECK-NEXT:    [[C2:%.+]] = llvm.fsub [[X2]], {{%.+}} : f32
+// CHECK:       ^sweep3_d1_body:
+// CHECK:         [[X3:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
+// CHECK-NEXT:    [[C3:%.+]] = llvm.fsub [[X3]], {{%.+}} : f32
+// CHECK-NOT:     llvm.prefetch
+// CHECK:         llvm.return
+func.func @centered(%a: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %y = loop.kernel "centered_k" domain(%i: 4, %j: 64 reduction) ins(%x = %a : tensor<4x64xf32>) outs(%out : tensor<4x64xf32>) {
+    %v = loop.load %x[%i, %j] : tensor<4x64xf32>
+    %s = loop.reduce add %v : f32
+    %c = arith.subf %v, %s : f32
+    %q = arith.mulf %c, %c : f32
+    %t = loop.reduce add %q : f32
+    %r = arith.mulf %c, %t : f32
+    loop.store %r, %out[%i, %j] : tensor<4x64xf32>
+  }
+  func.return %y : tensor<4x64xf32>
+}
+
+// -----
+
+// Long rows: the sweep with the most work runs its innermost loop in chunks of
+// 256 iterations, and each chunk first prefetches the cache lines of the next row
+// (the parallel index plus one; no `inbounds`: past the last row it points past
+// the tensor, which a prefetch may) that the chunk will read: 16 lines of f32 for
+// the streamed input, none for the weight, which every row shares.
+// CHECK-LABEL: llvm.func @scaled_k(
+// CHECK:       ^sweep1_d1(
+// CHECK-NOT:     llvm.prefetch
+// CHECK:       ^sweep2_d1_chunk(%chunk: i64):
+// CHECK:       ^sweep2_d1_chunk_body:
+// CHECK-NEXT:    [[FIRST:%.+]] = llvm.mul %chunk, [[CHUNK:%.+]] overflow<nsw> : i64
+// CHECK-NEXT:    [[NEXT_ROW:%.+]] = llvm.add %d0, {{%.+}} overflow<nsw> : i64
+// CHECK-NEXT:    [[COLUMN:%.+]] = llvm.add [[FIRST]], {{%.+}} overflow<nsw> : i64
+// CHECK-NEXT:    [[ROW:%.+]] = llvm.mul [[NEXT_ROW]], {{%.+}} overflow<nsw> : i64
+// CHECK-NEXT:    [[OFFSET:%.+]] = llvm.add [[ROW]], [[COLUMN]] overflow<nsw> : i64
+// CHECK-NEXT:    [[P:%.+]] = llvm.getelementptr %x[[[OFFSET]]] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:    llvm.call_intrinsic "llvm.prefetch.p0"([[P]], {{%.+}}, {{%.+}}, {{%.+}}) : (!llvm.ptr, i32, i32, i32) -> ()
+// CHECK-COUNT-15: llvm.call_intrinsic "llvm.prefetch.p0"
+// CHECK-NOT:     llvm.prefetch
+// CHECK:         [[END:%.+]] = llvm.add [[FIRST]], [[CHUNK]] overflow<nsw> : i64
+// CHECK-NEXT:    [[LAST:%.+]] = llvm.call_intrinsic "llvm.smin.i64"([[END]], {{%.+}})
+// CHECK-NEXT:    llvm.br ^sweep2_d1([[FIRST]] : i64)
+// CHECK-NEXT:  ^sweep2_d1(%d1_1: i64):
+// CHECK-NEXT:    {{%.+}} = llvm.icmp "slt" %d1_1, [[LAST]] : i64
+// CHECK:         llvm.store
+// CHECK:       ^sweep2_d1_chunk_end:
+func.func @scaled(%a: tensor<4x300xf32>, %wa: tensor<300xf32>) -> tensor<4x300xf32> {
+  %y = loop.kernel "scaled_k" domain(%i: 4, %j: 300 reduction) ins(%x = %a : tensor<4x300xf32>, %w = %wa : tensor<300xf32>) outs(%out : tensor<4x300xf32>) {
+    %v = loop.load %x[%i, %j] : tensor<4x300xf32>
+    %s = loop.reduce add %v : f32
+    %wv = loop.load %w[%j] : tensor<300xf32>
+    %p = arith.mulf %v, %wv : f32
+    %r = arith.divf %p, %s : f32
+    loop.store %r, %out[%i, %j] : tensor<4x300xf32>
+  }
+  func.return %y : tensor<4x300xf32>
+}
+
+// -----
+
+// One sweep streams its rows from memory itself: long rows, but no prefetches.
+// CHECK-LABEL: llvm.func @row_sum_k(
+// CHECK-NOT:     llvm.prefetch
+// CHECK:         llvm.return
+func.func @row_sum(%a: tensor<4x300xf32>) -> tensor<4xf32> {
+  %y = loop.kernel "row_sum_k" domain(%i: 4, %j: 300 reduction) ins(%x = %a : tensor<4x300xf32>) outs(%out : tensor<4xf32>) {
+    %v = loop.load %x[%i, %j] : tensor<4x300xf32>
+    %s = loop.reduce add %v : f32
+    loop.store %s, %out[%i] : tensor<4xf32>
+  }
+  func.return %y : tensor<4xf32>
 }

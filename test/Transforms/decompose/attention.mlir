@@ -12,9 +12,11 @@
 // CHECK-NEXT:    [[SUB:%.+]] = nn.sub [[MUL]], [[BROADCAST_IN_DIM]] : tensor<2x4x6xf32>
 // CHECK-NEXT:    [[EXP:%.+]] = nn.exp [[SUB]] : tensor<2x4x6xf32>
 // CHECK-NEXT:    [[REDUCE_SUM:%.+]] = nn.reduce_sum [[EXP]] axes = [2] keepdims : tensor<2x4x6xf32> -> tensor<2x4x1xf32>
-// CHECK-NEXT:    [[BROADCAST_IN_DIM1:%.+]] = nn.broadcast_in_dim [[REDUCE_SUM]] dims = [0, 1, 2] : tensor<2x4x1xf32> -> tensor<2x4x6xf32>
-// CHECK-NEXT:    [[DIV:%.+]] = nn.div [[EXP]], [[BROADCAST_IN_DIM1]] : tensor<2x4x6xf32>
-// CHECK-NEXT:    [[Y:%.+]] = nn.matmul [[DIV]], %v : tensor<2x4x6xf32>, tensor<2x6x8xf32> -> tensor<2x4x8xf32>
+// CHECK-NEXT:    [[SPLAT1:%.+]] = nn.splat 1.0 : tensor<2x4x1xf32>
+// CHECK-NEXT:    [[DIV:%.+]] = nn.div [[SPLAT1]], [[REDUCE_SUM]] : tensor<2x4x1xf32>
+// CHECK-NEXT:    [[BROADCAST_IN_DIM1:%.+]] = nn.broadcast_in_dim [[DIV]] dims = [0, 1, 2] : tensor<2x4x1xf32> -> tensor<2x4x6xf32>
+// CHECK-NEXT:    [[MUL1:%.+]] = nn.mul [[EXP]], [[BROADCAST_IN_DIM1]] : tensor<2x4x6xf32>
+// CHECK-NEXT:    [[Y:%.+]] = nn.matmul [[MUL1]], %v : tensor<2x4x6xf32>, tensor<2x6x8xf32> -> tensor<2x4x8xf32>
 // CHECK-NEXT:    func.return [[Y]] : tensor<2x4x8xf32>
 func.func @attention(%q: tensor<2x4x16xf32>, %k: tensor<2x6x16xf32>, %v: tensor<2x6x8xf32>) -> tensor<2x4x8xf32> {
   %y = nn.attention %q, %k, %v : tensor<2x4x16xf32>, tensor<2x6x16xf32>, tensor<2x6x8xf32> -> tensor<2x4x8xf32>
@@ -37,9 +39,11 @@ func.func @attention(%q: tensor<2x4x16xf32>, %k: tensor<2x6x16xf32>, %v: tensor<
 // CHECK-NEXT:    [[SUB:%.+]] = nn.sub [[SELECT]], [[BROADCAST_IN_DIM]] : tensor<4x4xf32>
 // CHECK-NEXT:    [[EXP:%.+]] = nn.exp [[SUB]] : tensor<4x4xf32>
 // CHECK-NEXT:    [[REDUCE_SUM:%.+]] = nn.reduce_sum [[EXP]] axes = [1] keepdims : tensor<4x4xf32> -> tensor<4x1xf32>
-// CHECK-NEXT:    [[BROADCAST_IN_DIM1:%.+]] = nn.broadcast_in_dim [[REDUCE_SUM]] dims = [0, 1] : tensor<4x1xf32> -> tensor<4x4xf32>
-// CHECK-NEXT:    [[DIV:%.+]] = nn.div [[EXP]], [[BROADCAST_IN_DIM1]] : tensor<4x4xf32>
-// CHECK-NEXT:    [[Y:%.+]] = nn.matmul [[DIV]], %v : tensor<4x4xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+// CHECK-NEXT:    [[SPLAT2:%.+]] = nn.splat 1.0 : tensor<4x1xf32>
+// CHECK-NEXT:    [[DIV:%.+]] = nn.div [[SPLAT2]], [[REDUCE_SUM]] : tensor<4x1xf32>
+// CHECK-NEXT:    [[BROADCAST_IN_DIM1:%.+]] = nn.broadcast_in_dim [[DIV]] dims = [0, 1] : tensor<4x1xf32> -> tensor<4x4xf32>
+// CHECK-NEXT:    [[MUL1:%.+]] = nn.mul [[EXP]], [[BROADCAST_IN_DIM1]] : tensor<4x4xf32>
+// CHECK-NEXT:    [[Y:%.+]] = nn.matmul [[MUL1]], %v : tensor<4x4xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
 // CHECK-NEXT:    func.return [[Y]] : tensor<4x8xf32>
 func.func @attention_causal(%q: tensor<4x8xf32>, %k: tensor<4x8xf32>, %v: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %y = nn.attention %q, %k, %v causal scale = 0.5 : tensor<4x8xf32>
