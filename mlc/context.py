@@ -22,13 +22,19 @@ def _load_loop() -> Dialect:
     return LOOP
 
 
+def _load_mlc_gpu() -> Dialect:
+    from mlc.dialects.gpu import MLC_GPU
+
+    return MLC_GPU
+
+
 def mlc_dialects() -> dict[str, Callable[[], Dialect]]:
     """Name -> factory of the dialects mlc defines itself.
 
     The factories import their dialect module only when the parser first meets one of
     its ops, so making a context stays cheap.
     """
-    return {"nn": _load_nn, "loop": _load_loop}
+    return {"nn": _load_nn, "loop": _load_loop, "mlc_gpu": _load_mlc_gpu}
 
 
 def make_context() -> Context:

@@ -31,6 +31,18 @@ effect, once per domain point:
 
 Sizes are static attributes today; a dynamic size will be a `?` with an index
 operand, which is why bounds live on the kernel, not in each op.
+
+**Tiling.** A kernel may carry `attributes {tile_sizes = array<i64: ...>}` (set by
+the `tile` pass, or by hand): one size per domain dim. The parallel dims run as
+*tile loops* (domain order, each stepping by its tile size) around *point loops*
+(domain order, each over one tile, the last one clipped to the dim), so a tile of
+every tensor the kernel touches stays in cache while it is worked on, and the
+innermost point loop is still the innermost dim (unit stride). A tile size equal
+to the dim's size means "not tiled" (the whole dim is in the point loops), 1 means
+"an outer loop" (each index is its own tile). The verifier checks one size per
+dim, each in `[1, size]` (1 for an empty dim), and that reduction dims are whole:
+a sweep needs the reduces of the earlier sweeps over the whole row, so rows are
+never split into blocks. How the lowering honours it: `mlc.lowering.loop_to_llvm`.
 """
 
 from __future__ import annotations
@@ -76,6 +88,9 @@ from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.traits import IsolatedFromAbove, NoTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
+
+TILE_SIZES = "tile_sizes"
+"""The name of `loop.kernel`'s optional tiling attribute (see the module docstring)."""
 
 REDUCTION_KINDS = ("add", "mul", "max", "min")
 """Combiners of `loop.reduce`. Their identities: 0, 1, -inf (smallest integer),
@@ -414,6 +429,12 @@ class KernelOp(IRDLOperation):
     def output_args(self) -> tuple[BlockArgument, ...]:
         return self.block.args[self.rank + len(self.inputs) :]
 
+    @property
+    def tile_sizes(self) -> tuple[int, ...] | None:
+        """The tile size of every domain dim (see the module docstring), if tiled."""
+        tiles = self.attributes.get(TILE_SIZES)
+        return None if tiles is None else tuple(tiles.get_values())
+
     def domain_dims(self) -> list[DomainDim]:
         return [DomainDim(s, d in self.reduced) for d, s in enumerate(self.sizes)]
 
@@ -436,6 +457,7 @@ class KernelOp(IRDLOperation):
                 "block arguments must be the domain indices, then the input and output "
                 f"tensors: expected ({', '.join(map(str, expected))})"
             )
+        self._verify_tile_sizes()
         stored: dict[SSAValue, StoreOp] = {}
         varies = self._varying_dims()
         for op in self.block.ops:
@@ -443,6 +465,31 @@ class KernelOp(IRDLOperation):
         for n, out in enumerate(self.output_args):
             if out not in stored:
                 raise VerifyException(f"output #{n} is never stored")
+
+    def _verify_tile_sizes(self) -> None:
+        tiles = self.attributes.get(TILE_SIZES)
+        if tiles is None:
+            return
+        if not isinstance(tiles, DenseArrayBase) or tiles.elt_type != i64:
+            raise VerifyException(f"{TILE_SIZES} must be an array<i64: ...>, got {tiles}")
+        values = tiles.get_values()
+        if len(values) != self.rank:
+            raise VerifyException(
+                f"{TILE_SIZES} has {len(values)} sizes for a domain of rank {self.rank}: "
+                "one per dim"
+            )
+        for d, (tile, size) in enumerate(zip(values, self.sizes, strict=True)):
+            whole = max(size, 1)
+            if not 1 <= tile <= whole:
+                raise VerifyException(
+                    f"tile size {tile} of dim {d} (size {size}) is outside [1, {whole}]"
+                )
+            if d in self.reduced and tile != whole:
+                raise VerifyException(
+                    f"tile size {tile} of reduction dim {d}: reduction dims are swept whole "
+                    f"(tile size {whole}), since a sweep needs the earlier sweeps' reduces "
+                    "over the whole row"
+                )
 
     def _verify_body_op(
         self, op: Operation, stored: dict[SSAValue, StoreOp], varies: dict[SSAValue, set[int]]

@@ -120,6 +120,8 @@ def composite_traits() -> OpTraits:
 
 FLOAT_TYPES = (Float16Type, BFloat16Type, Float32Type, Float64Type)
 _PROMOTION_RANK = {"i1": 0, "i32": 1, "i64": 2, "f16": 3, "bf16": 3, "f32": 4, "f64": 5}
+MAX_TENSOR_BYTES = 2**63
+"""Tensors take fewer bytes than this: the largest offset a signed 64-bit index holds, plus 1."""
 
 
 def is_float(t: Attribute) -> bool:
@@ -516,6 +518,13 @@ def _check_tensor(t: Attribute, what: str) -> None:
         raise VerifyException(
             f"{what} has unsupported element type {t.element_type} "
             "(expected f16, bf16, f32, f64, i1, i32 or i64)"
+        )
+    # Generated code indexes with i64 byte offsets: a tensor that a signed 64-bit offset
+    # cannot span (its element count overflows i64, or its bytes do) would wrap around.
+    size = math.prod(t.get_shape()) * max(bit_width(t.element_type) // 8, 1)
+    if size >= MAX_TENSOR_BYTES:
+        raise VerifyException(
+            f"{what} {t} takes {size} bytes, more than 64-bit offsets can address (2^63 - 1)"
         )
 
 

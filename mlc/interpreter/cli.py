@@ -20,8 +20,11 @@ arrays of more than 1000 elements summarised with `...`) so that lit tests can F
 bf16 has no standard `.npy` dtype: numpy writes bf16 arrays as 2-byte void (`|V2`)
 records, and such an input is read back as bf16 for a bf16 parameter.
 
-Bad inputs (a missing file, a wrong dtype or shape, an unknown function) raise
-`CompileError` without a location, which tools print as `<tool>: error: <message>`.
+Bad inputs (a missing file, a wrong dtype or shape, a parameter that cannot be
+generated) raise `CompileError` located at the function, naming the parameter (block
+arguments have no locations of their own); an unknown function is an error at the
+module. Only a failure to write the results is unlocated (`<tool>: error: ...`): it
+is about the command line, not the program.
 """
 
 from __future__ import annotations
@@ -37,11 +40,17 @@ import ml_dtypes
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
-from xdsl.ir import Attribute, BlockArgument
+from xdsl.ir import Attribute, BlockArgument, Operation
 
-from mlc.diagnostics import CompileError, Diagnostic, Severity
+from mlc.diagnostics import CompileError
 from mlc.dialects import nn
-from mlc.interpreter.core import check_arguments, lookup_function, numpy_dtype, run
+from mlc.interpreter.core import (
+    _describe_argument,
+    check_arguments,
+    lookup_function,
+    numpy_dtype,
+    run,
+)
 
 __all__ = ["cli_run", "default_function", "format_result", "load_inputs", "random_inputs"]
 
@@ -61,12 +70,12 @@ _PRINT_OPTIONS = {
 
 
 @contextmanager
-def _as_input_errors() -> Iterator[None]:
-    """Report the user's mistakes (files, dtypes, shapes, names) as an unlocated CompileError."""
+def _as_input_errors(at: Operation | None) -> Iterator[None]:
+    """Report the user's mistakes (files, dtypes, shapes, names) as a CompileError at `at`."""
     try:
         yield
     except (OSError, TypeError, ValueError) as e:
-        raise CompileError(Diagnostic(Severity.ERROR, str(e))) from None
+        raise CompileError.at(at, str(e)) from None
 
 
 def default_function(module: ModuleOp) -> str:
@@ -76,7 +85,7 @@ def default_function(module: ModuleOp) -> str:
             continue
         if op.sym_visibility is None or op.sym_visibility.data == "public":
             return op.sym_name.data
-    raise CompileError(Diagnostic(Severity.ERROR, "the module has no public function to run"))
+    raise CompileError.at(module, "the module has no public function to run")
 
 
 def _index_bound(param: BlockArgument) -> int:
@@ -91,7 +100,8 @@ def _index_bound(param: BlockArgument) -> int:
 
 def _random_array(rng: np.random.Generator, param: BlockArgument) -> np.ndarray:
     if not isinstance(param.type, TensorType):
-        raise TypeError(f"cannot generate an input of type {param.type}")
+        what = _describe_argument(param.index, param)
+        raise TypeError(f"{what}: cannot generate an input of type {param.type}, only tensors")
     dtype, shape = numpy_dtype(param.type.element_type), tuple(param.type.get_shape())
     if dtype == np.bool_:
         return rng.random(shape) < 0.5
@@ -101,7 +111,10 @@ def _random_array(rng: np.random.Generator, param: BlockArgument) -> np.ndarray:
 
 
 def random_inputs(function: func.FuncOp, seed: int) -> list[np.ndarray]:
-    """One seeded random array per parameter of `function` (see the module doc)."""
+    """One seeded random array per parameter of `function` (see the module doc).
+
+    Raises TypeError naming the parameter for one that is not a tensor.
+    """
     rng = np.random.default_rng(seed)
     return [_random_array(rng, param) for param in function.args]
 
@@ -122,7 +135,8 @@ def load_inputs(function: func.FuncOp, paths: Sequence[str | os.PathLike[str]]) 
         try:
             array = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as e:
-            raise ValueError(f"cannot read input '{path}': {e}") from None
+            what = _describe_argument(param.index, param)
+            raise ValueError(f"{what}: cannot read input '{path}': {e}") from None
         wants_bf16 = isinstance(param.type, TensorType) and (
             numpy_dtype(param.type.element_type) == _BF16
         )
@@ -152,14 +166,16 @@ def cli_run(
     """Run `@func_name` on inputs from `argv_inputs` (`.npy` paths) or from `seed`.
 
     Returns the results as text (see `format_result`), or, with `out_dir`, saves them
-    as `result<i>.npy` there and returns one line per saved file. Raises CompileError:
-    unlocated for bad inputs, located (InterpreterError) for IR the interpreter rejects.
+    as `result<i>.npy` there and returns one line per saved file. Raises CompileError
+    for bad inputs (see the module doc) and InterpreterError, located at the op, for
+    IR the interpreter rejects.
     `runner(module, func_name, *inputs)` computes the results (default: the
     interpreter's `run`; `mlc-run --backend=cpu` passes native code); the inputs are
     made from `module` either way, so every backend sees the same ones.
     """
-    with _as_input_errors():
+    with _as_input_errors(module):
         function = lookup_function(module, func_name)
+    with _as_input_errors(function):
         if argv_inputs:
             inputs = load_inputs(function, argv_inputs)
         else:
@@ -177,7 +193,7 @@ def cli_run(
             for i, (t, value) in enumerate(zip(types, outputs, strict=True))
         )
     lines = []
-    with _as_input_errors():
+    with _as_input_errors(None):
         directory = Path(out_dir)
         directory.mkdir(parents=True, exist_ok=True)
         for i, (t, value) in enumerate(zip(types, outputs, strict=True)):

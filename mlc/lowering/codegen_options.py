@@ -32,12 +32,17 @@ class CodegenOptions:
     writing it (see the module docstring). Off by default: on the Cascade Lake
     machine this was measured on, the copy through a scratch row made layer
     normalisation and softmax at 16384x4096 1.1-1.3x slower, not faster.
+    `contraction`: f32 matmul-like kernels (a sum of products of two loads, then a
+    point-wise epilogue) become cache-blocked loops around a register-blocked FMA
+    micro-kernel (`mlc.lowering.contraction`) instead of one dot product per output
+    element.
     """
 
     fast_math: bool = False
     vector_width: int | None = None
     prefetch: bool = True
     streaming_stores: bool = False
+    contraction: bool = True
 
     def __post_init__(self) -> None:
         if self.vector_width not in (None, 128, 256, 512):

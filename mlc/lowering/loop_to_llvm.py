@@ -44,8 +44,28 @@ order), because a `loop.reduce` is only known after a full sweep:
   its last with plain ones (user arrays need only element alignment); an `sfence`
   ends the call. Off by default: slower where measured (see `CodegenOptions`).
 
+**Tiling.** A kernel with `tile_sizes` (the `tile` pass; see `mlc.dialects.loop`)
+runs its parallel dims as tile loops, then point loops, each in domain order:
+
+    for t0 in [begin, end) step T0:          (tile loops ^t0, ...: dims with T < size)
+      for t1 in [0, N1) step T1:
+        for d0 in [t0, min(t0 + T0, end)):   (point loops: dims with T > 1)
+          for d1 in [t1, min(t1 + T1, N1)):
+            the sweeps of point (d0, d1)
+
+A dim tiled whole (T = size) has no tile loop and a dim of tile size 1 no point
+loop (its tile index is the point), so `[begin, end)` still indexes the outermost
+parallel dim, whichever loop runs over it: the calling convention and the runtime's
+split over threads are unchanged (a thread's range need not start at a tile
+boundary; its first and last tiles are clipped). Reduction dims are never tiled
+(the verifier checks), and a contraction ignores `tile_sizes`: it blocks itself.
+
 So softmax is three sweeps (max; exp into scratch and its sum; scale and store,
-with the next row prefetched) and a matmul is a plain triple loop.
+with the next row prefetched). A matmul-like kernel (f32 sum of products of two
+loads over one reduction dim, then a point-wise epilogue) is the exception: it
+becomes a cache-blocked nest around a register-blocked FMA micro-kernel
+(`mlc.lowering.contraction`; `CodegenOptions.contraction`), and the other kernels
+with reductions (f64 matmuls included) keep plain loop nests.
 
 **Scalars.** `arith` and `math` ops become `llvm` ops, intrinsics
 (`llvm.maximum.f32`, `llvm.fptosi.sat.*`, ...) or calls to libm where LLVM has no
@@ -122,6 +142,7 @@ from xdsl.passes import ModulePass
 from mlc.diagnostics import CompileError
 from mlc.dialects.loop import KernelOp, LoadOp, ReduceOp, StoreOp, index_range
 from mlc.lowering.codegen_options import DEFAULT_CODEGEN, CodegenOptions
+from mlc.lowering.contraction import Contraction, emit_contraction, match_contraction
 from mlc.lowering.llvm_math import erf_f32, exp_f32, log_f32, tanh_f32
 from mlc.passes import register_pass
 
@@ -256,8 +277,9 @@ class FunctionBuilder:
         carried: Sequence[SSAValue],
         body: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
         carried_names: Sequence[str] = (),
+        step: int = 1,
     ) -> list[SSAValue]:
-        """`for iv in [lower, upper)` carrying values; returns their final values.
+        """`for iv in [lower, upper) step step` carrying values; returns their final values.
 
         `^name(iv, carried...)` tests the bound, `^name_body` runs `body(iv, carried)`
         (which may add blocks) and branches back with its results, `^name_end`
@@ -274,8 +296,8 @@ class FunctionBuilder:
         self.add(llvm.CondBrOp(self.icmp("slt", iv, upper), body_block, [], exit_block, []))
         self.enter(body_block)
         results = body(iv, values)
-        one = self.constant(1, i64)
-        self.add(llvm.BrOp(header, self.add(llvm.AddOp(iv, one, overflow=NSW)), *results))
+        increment = self.constant(step, i64)
+        self.add(llvm.BrOp(header, self.add(llvm.AddOp(iv, increment, overflow=NSW)), *results))
         self.enter(exit_block)
         return values
 
@@ -860,10 +882,20 @@ _FAST_MATH = llvm.FastMathAttr(
 )
 
 
-def _add_fast_math_flags(function: llvm.FuncOp) -> None:
-    for op in function.walk():
+_FAST_MATH_SOURCES = (arith.AddfOp, arith.SubfOp, arith.MulfOp, arith.DivfOp, arith.NegfOp)
+"""The ops whose LLVM arithmetic `fast_math` flags (with `loop.reduce`'s combining
+step). Never the arithmetic inside the math functions' polynomials: their range
+reduction (`(x + 1.5*2^23) - 1.5*2^23` rounds to an integer) is exactly what
+reassociation would fold away."""
+
+
+def _add_fast_math_flags(block: Block, after: Operation | None) -> None:
+    """Flags the float arithmetic appended to `block` after `after`."""
+    op = block.first_op if after is None else after.next_op
+    while op is not None:
         if isinstance(op, llvm.AbstractFloatArithOp | llvm.FNegOp):
             op.properties["fastmathFlags"] = _FAST_MATH
+        op = op.next_op
 
 
 @dataclass(frozen=True)
@@ -888,10 +920,7 @@ def lower_kernel(
         for result in op.results:
             if not is_supported(result.type):
                 raise CompileError.at(op, f"'{op.name}' op: no LLVM lowering for {result.type}")
-    lowered = _KernelLowering(kernel, name, options).lower()
-    if options.fast_math:
-        _add_fast_math_flags(lowered.function)
-    return lowered
+    return _KernelLowering(kernel, name, options).lower()
 
 
 class _KernelLowering:
@@ -937,8 +966,13 @@ class _KernelLowering:
             self.point()
             return carried
 
-        if parallel:
-            self.nest("", parallel, [], parallel_point, (lower, upper))
+        contraction = (
+            match_contraction(self.kernel, self.schedule) if self.options.contraction else None
+        )
+        if isinstance(contraction, Contraction):
+            emit_contraction(self, contraction, (lower, upper))
+        elif parallel:
+            self.parallel_loops(parallel, parallel_point, (lower, upper))
         else:  # the virtual parallel dim of size 1
             self.b.loop("once", lower, upper, [], lambda _iv, carried: parallel_point(carried))
         if self.streamed:  # non-temporal stores are weakly ordered: drain them first
@@ -1002,6 +1036,61 @@ class _KernelLowering:
         zero = self.b.constant(0, i64)
         return self.b.loop(f"{prefix}d{d}_chunk", zero, chunks, carried, chunk, carried_names)
 
+    def parallel_loops(
+        self,
+        parallel: Sequence[int],
+        body: Callable[[list[SSAValue]], list[SSAValue]],
+        outer_bounds: tuple[SSAValue, SSAValue],
+    ) -> None:
+        """The loops over the parallel dims around `body`: a plain nest, or with
+        `tile_sizes`, tile loops then point loops (see the module docstring)."""
+        tiles = self.kernel.tile_sizes
+        sizes = self.kernel.sizes
+        if tiles is None or all(tiles[d] == max(sizes[d], 1) for d in parallel):
+            self.nest("", parallel, [], body, outer_bounds)
+            return
+        bounds = {d: (self.b.constant(0, i64), self.b.constant(sizes[d], i64)) for d in parallel}
+        bounds[parallel[0]] = outer_bounds
+        # A dim tiled whole has no tile loop; a dim of tile size 1 no point loop.
+        tiled = [d for d in parallel if tiles[d] < sizes[d]]
+        pointwise = [d for d in parallel if tiles[d] > 1]
+        tile_ivs: dict[int, SSAValue] = {}
+
+        def tile_level(k: int) -> None:
+            if k == len(tiled):
+                point_level(0)
+                return
+            d = tiled[k]
+
+            def step(iv: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+                tile_ivs[d] = iv
+                if tiles[d] == 1:
+                    self.dims[d] = iv
+                tile_level(k + 1)
+                return carried
+
+            self.b.loop(f"t{d}", *bounds[d], [], step, step=tiles[d])
+
+        def point_level(k: int) -> None:
+            if k == len(pointwise):
+                body([])
+                return
+            d = pointwise[k]
+            lower, upper = bounds[d]
+            if d in tile_ivs:  # the tile's points, the last tile clipped to the dim
+                lower = tile_ivs[d]
+                end = self.b.add(llvm.AddOp(lower, self.b.constant(tiles[d], i64), overflow=NSW))
+                upper = self.b.intrinsic("llvm.smin.i64", [end, upper], i64)
+
+            def step(iv: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+                self.dims[d] = iv
+                point_level(k + 1)
+                return carried
+
+            self.b.loop(f"d{d}", lower, upper, [], step)
+
+        tile_level(0)
+
     # -- one parallel point: stages and sweeps -------------------------------------
 
     def point(self) -> None:
@@ -1053,7 +1142,10 @@ class _KernelLowering:
                 )
             results = []
             for r, acc in zip(accumulated, accs, strict=True):
+                last = self.b.block.last_op
                 value = combine(self.b, r.kind.data, acc, local[r.value])
+                if self.options.fast_math:
+                    _add_fast_math_flags(self.b.block, after=last)
                 if isinstance(r.result.type, BFloat16Type):
                     value = round_to_bf16(self.b, value)
                 results.append(value)
@@ -1131,7 +1223,10 @@ class _KernelLowering:
             lowering = SCALAR_LOWERINGS.get(type(op))
             if lowering is None:
                 raise CompileError.at(op, f"'{op.name}' op has no lowering to LLVM")
+            last = self.b.block.last_op
             value = lowering(self.b, op, [self.value(o, env) for o in op.operands])
+            if self.options.fast_math and isinstance(op, _FAST_MATH_SOURCES):
+                _add_fast_math_flags(self.b.block, after=last)
             if isinstance(op.results[0].type, BFloat16Type):  # computed in f32
                 value = round_to_bf16(self.b, value)
             env[op.results[0]] = value
@@ -1497,13 +1592,21 @@ class ConvertLoopToLLVMPass(ModulePass):
         default=False,
         metadata={"help": "non-temporal stores for rows of large outputs (x86-64)"},
     )
+    contraction: bool = field(
+        default=True,
+        metadata={"help": "blocked FMA micro-kernels for matmul-like kernels (f32)"},
+    )
 
     def __post_init__(self) -> None:
         self.codegen_options()  # reject a bad vector width before the pass runs
 
     def codegen_options(self) -> CodegenOptions:
         return CodegenOptions(
-            self.fast_math, self.vector_width, self.prefetch, self.streaming_stores
+            fast_math=self.fast_math,
+            vector_width=self.vector_width,
+            prefetch=self.prefetch,
+            streaming_stores=self.streaming_stores,
+            contraction=self.contraction,
         )
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2
 """Bumped when the entry layout changes: older entries become misses."""
 
 _MANIFEST = "manifest.json"

@@ -12,7 +12,8 @@ CPU (its name and features; loop and SLP vectorisation on, no fast-math) and emi
 object code: a `NativeCode`, which the compile cache stores as it is and
 `mlc.runtime.native.load_kernels` links into the JIT (`compile_kernels` is the two
 in one). `host_program` turns each function into the plain-data program that
-`mlc.runtime.program.run_program` executes; `run_function` runs one function of a
+`mlc.runtime.program.run_program` executes, with the arena placements of
+`plan-memory` when the function has them; `run_function` runs one function of a
 fused module that way.
 """
 
@@ -49,6 +50,7 @@ from mlc.runtime.native import (
     load_kernels,
 )
 from mlc.runtime.program import FunctionProgram, Launch, TensorSpec, run_program
+from mlc.transforms.plan_memory import MemoryPlan, check_memory_plan, read_plan
 
 __all__ = [
     "MIN_POINTS_PER_THREAD",
@@ -210,6 +212,8 @@ def host_program(module: ModuleOp, symbols: Mapping[KernelOp, str]) -> dict[str,
 
 
 def _function_program(function: func.FuncOp, symbols: Mapping[KernelOp, str]) -> FunctionProgram:
+    plan = _checked_plan(function)
+    placement = {(b.kernel, b.result): offset for b, offset in plan.offsets.items()} if plan else {}
     numbers: dict[SSAValue, int] = {}
 
     def number(value: SSAValue) -> int:
@@ -225,7 +229,11 @@ def _function_program(function: func.FuncOp, symbols: Mapping[KernelOp, str]) ->
     for op in function.body.block.ops:
         if isinstance(op, KernelOp):
             inputs = tuple(numbers[v] for v in op.inputs)
-            launches.append(Launch(symbols[op], inputs, tuple(number(v) for v in op.outputs)))
+            outputs = tuple(number(v) for v in op.outputs)
+            offsets = (
+                tuple(placement.get((op, r)) for r in range(len(op.outputs))) if plan else None
+            )
+            launches.append(Launch(symbols[op], inputs, outputs, offsets))
         elif isinstance(op, nn.ConstantOp):
             array = np.array(implementation_for(op)(op))
             array.flags.writeable = False
@@ -238,6 +246,7 @@ def _function_program(function: func.FuncOp, symbols: Mapping[KernelOp, str]) ->
                 tuple(launches),
                 tuple(numbers[v] for v in op.arguments),
                 tuple(tensor_spec(v, f"result{n}") for n, v in enumerate(op.arguments)),
+                *((plan.arena_bytes, plan.naive_bytes, plan.lower_bound_bytes) if plan else ()),
             )
         else:
             raise CompileError.at(
@@ -246,3 +255,22 @@ def _function_program(function: func.FuncOp, symbols: Mapping[KernelOp, str]) ->
                 "function may hold only nn.constant, loop.kernel and func.return",
             )
     raise AssertionError("a verified func.func ends with func.return")
+
+
+def _checked_plan(function: func.FuncOp) -> MemoryPlan | None:
+    """`function`'s memory plan (`plan-memory`), proven sound; None if it has none.
+
+    CompileError, located, for an unsound plan and for in-place reuse, which the
+    kernels' calling convention (outputs never overlap another argument) rules out.
+    """
+    if errors := check_memory_plan(function):
+        raise CompileError(errors)
+    plan = read_plan(function)
+    if plan is not None and plan.in_place:
+        kernel = next(iter(plan.in_place)).kernel
+        raise CompileError.at(
+            kernel,
+            "in-place memory plans cannot run on the CPU yet: kernel outputs must not "
+            "overlap their inputs (plan with 'plan-memory{in-place=false}')",
+        )
+    return plan

@@ -12,6 +12,11 @@ on-disk compile cache (`mlc.runtime.cache`), from which a later compile of the s
 program, in any process, loads it in milliseconds. Calls follow `mlc.interpreter.run`:
 arguments must match the parameters exactly (TypeError/ValueError naming the
 argument), one result comes back as an array, several as a tuple, none as None.
+
+Intermediates live in an arena planned by `plan-memory` (part of the pipeline). The
+executable allocates it on its first call and reuses it; callers running at the
+same time each get one of their own. `exe.memory_report()` gives arena, naive and
+lower-bound bytes per function and the bytes the arenas hold.
 """
 
 from __future__ import annotations
@@ -32,15 +37,15 @@ from mlc.runtime.native import (
     checked_threads,
     load_kernels,
 )
-from mlc.runtime.program import FunctionProgram, run_program
+from mlc.runtime.program import ArenaPool, FunctionProgram, MemoryReport, run_program
 from mlc.settings import settings
 
 __all__ = ["TARGETS", "CompiledFunction", "Executable", "compile"]
 
-TARGETS = ("cpu",)
+TARGETS = ("cpu", "cuda")
 """The values `compile`'s `target` accepts."""
 
-PIPELINES = {"cpu": "mlc-cpu-pipeline"}
+PIPELINES = {"cpu": "mlc-cpu-pipeline", "cuda": "mlc-gpu-pipeline"}
 """The pass pipeline run before code generation, per target."""
 
 
@@ -60,14 +65,16 @@ class CompiledFunction:
     ) -> np.ndarray | tuple[np.ndarray, ...] | None:
         """Runs the function; with `out`, results are written into those arrays."""
         exe = self.executable
-        return run_program(self.program, exe.kernels, arrays, checked_threads(exe.num_threads), out)
+        threads = checked_threads(exe.num_threads)
+        return run_program(self.program, exe.kernels, arrays, threads, out, exe.arenas)
 
 
 class Executable:
     """A compiled module: `exe.functions`, `exe["name"](*arrays)`, `exe.name(*arrays)`.
 
     `programs` are the host programs by function name, `kernels` the compiled
-    kernels by symbol, `from_cache` whether they came from the compile cache.
+    kernels by symbol, `from_cache` whether they came from the compile cache,
+    `arenas` the pool of arenas that calls of every function share.
     `module` is the IR after the target's pipeline, for inspection (do not change
     it): rebuilt on first access when the executable came from the cache.
     """
@@ -90,7 +97,19 @@ class Executable:
         available cores)."""
         self.from_cache = from_cache
         self.functions: tuple[str, ...] = tuple(self.programs)
+        self.arenas = ArenaPool(max((p.arena_bytes for p in self.programs.values()), default=0))
         self._module = module
+
+    def memory_report(self) -> MemoryReport:
+        """Per function, arena vs naive vs lower-bound bytes; the arenas held so far."""
+        return MemoryReport(
+            {
+                name: (p.arena_bytes, p.naive_bytes, p.lower_bound_bytes)
+                for name, p in self.programs.items()
+            },
+            self.arenas.size,
+            self.arenas.allocated,
+        )
 
     @property
     def module(self) -> ModuleOp:
@@ -166,6 +185,14 @@ def compile(
         run_pipeline(module, pipeline)
         return module
 
+    if target == "cuda":  # not cached: the driver JITs the PTX at load anyway
+        from mlc.lowering.loop_to_llvm import kernel_symbols
+        from mlc.runtime.cpu import host_program
+        from mlc.runtime.cuda import compile_cuda
+
+        module = transformed()
+        programs = host_program(module, kernel_symbols(module))
+        return Executable(programs, compile_cuda(module), target, num_threads, module=module)
     store = (
         CompileCache(settings().cache_dir)
         if (settings().cache if cache is None else cache)

@@ -9,15 +9,24 @@ compile cache stores it as JSON (constants as `.npy`) and a warm compile never
 parses or transforms IR; this module does not load the compiler.
 
 `run_program` executes one: it checks the arguments like `mlc.interpreter.run`
-(exact dtype and shape, TypeError/ValueError naming the argument), allocates each
+(exact dtype and shape, TypeError/ValueError naming the argument), places each
 kernel output (64-byte aligned, for vector and streaming stores), launches the
 kernels and returns results that never alias the arguments, each other or a constant.
+
+Memory: a function planned by `plan-memory` has an arena (`arena_bytes`), and each
+launch says where its intermediates go in it (`Launch.arena_offsets`); returned
+values are fresh arrays per call (or the caller's `out=`). An `ArenaPool` keeps
+arenas across calls: a call takes one for its duration and gives it back, so an
+executable allocates an arena once, and one more per caller running at the same
+time (threads never share one). An unplanned function allocates every output per call.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +39,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALIGNMENT",
+    "ArenaPool",
     "FunctionProgram",
     "Launch",
+    "MemoryReport",
     "TensorSpec",
     "aligned_empty",
     "run_program",
@@ -73,6 +84,22 @@ class Launch:
     kernel: str
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
+    arena_offsets: tuple[int | None, ...] | None = None
+    """Per output, its byte offset in the function's arena, or None: allocated per
+    call (a returned value). None for all: an unplanned function."""
+
+    def to_json(self) -> list[Any]:
+        return [self.kernel, self.inputs, self.outputs, self.arena_offsets]
+
+    @classmethod
+    def from_json(cls, data: Sequence[Any]) -> Launch:
+        kernel, inputs, outputs, offsets = data
+        return cls(
+            str(kernel),
+            tuple(map(int, inputs)),
+            tuple(map(int, outputs)),
+            None if offsets is None else tuple(None if o is None else int(o) for o in offsets),
+        )
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,12 @@ class FunctionProgram:
     launches: tuple[Launch, ...]
     results: tuple[int, ...]
     result_specs: tuple[TensorSpec, ...]
+    arena_bytes: int = 0
+    """The arena this function's intermediates are planned in (0: none)."""
+    naive_bytes: int = 0
+    """What its intermediates take in buffers of their own (0: unplanned)."""
+    lower_bound_bytes: int = 0
+    """The most bytes of intermediates live at one launch: no plan does better."""
 
     def to_json(self) -> dict[str, Any]:
         """Everything but the constants' contents (see `constant_blobs`)."""
@@ -93,11 +126,10 @@ class FunctionProgram:
             "name": self.name,
             "parameters": [p.to_json() for p in self.parameters],
             "constants": sorted(self.constants),
-            "launches": [
-                [launch.kernel, launch.inputs, launch.outputs] for launch in self.launches
-            ],
+            "launches": [launch.to_json() for launch in self.launches],
             "results": list(self.results),
             "result_specs": [s.to_json() for s in self.result_specs],
+            "memory": [self.arena_bytes, self.naive_bytes, self.lower_bound_bytes],
         }
 
     def constant_blobs(self) -> dict[str, bytes]:
@@ -121,12 +153,10 @@ class FunctionProgram:
             name,
             tuple(TensorSpec.from_json(p) for p in data["parameters"]),
             constants,
-            tuple(
-                Launch(str(k), tuple(map(int, i)), tuple(map(int, o)))
-                for k, i, o in data["launches"]
-            ),
+            tuple(Launch.from_json(launch) for launch in data["launches"]),
             tuple(int(r) for r in data["results"]),
             tuple(TensorSpec.from_json(s) for s in data["result_specs"]),
+            *(int(n) for n in data["memory"]),
         )
 
 
@@ -137,6 +167,58 @@ def aligned_empty(shape: Sequence[int], dtype: np.dtype) -> np.ndarray:
     raw = np.empty(count * dtype.itemsize + ALIGNMENT, np.uint8)
     start = -raw.ctypes.data % ALIGNMENT
     return raw[start : start + count * dtype.itemsize].view(dtype).reshape(shape)
+
+
+class ArenaPool:
+    """Arenas of `size` bytes kept across calls, one per caller running at a time."""
+
+    def __init__(self, size: int) -> None:
+        if size < 0:
+            raise ValueError(f"size: an arena has >= 0 bytes, got {size}")
+        self.size = size
+        self._free: list[np.ndarray] = []
+        self._lock = threading.Lock()
+        self.allocated = 0
+        """Arenas allocated so far: the most callers that ever ran at the same time."""
+
+    @contextmanager
+    def arena(self) -> Iterator[np.ndarray]:
+        """An arena of `size` bytes (ALIGNMENT-aligned) that no other caller holds."""
+        with self._lock:
+            if self._free:
+                arena = self._free.pop()
+            else:
+                arena = aligned_empty((self.size,), np.dtype(np.uint8))
+                self.allocated += 1
+        try:
+            yield arena
+        finally:
+            with self._lock:
+                self._free.append(arena)
+
+
+@dataclass(frozen=True)
+class MemoryReport:
+    """What an executable's memory planning saved, and what its arenas hold."""
+
+    functions: Mapping[str, tuple[int, int, int]]
+    """Per function: arena bytes, naive bytes (intermediates in buffers of their own),
+    lower bound (the most bytes of intermediates live at once)."""
+    arena_bytes: int
+    """The executable's arena: the largest of its functions' (they share the pool)."""
+    arenas: int
+    """Arenas allocated so far: one per caller that ran at the same time as others."""
+
+    @property
+    def peak_bytes(self) -> int:
+        """The most bytes the arenas have held (results are the caller's)."""
+        return self.arena_bytes * self.arenas
+
+    def __str__(self) -> str:
+        lines = [f"arena {self.arena_bytes} B x {self.arenas} allocated = {self.peak_bytes} B peak"]
+        for name, (arena, naive, bound) in self.functions.items():
+            lines.append(f"  @{name}: arena {arena} B, naive {naive} B, lower bound {bound} B")
+        return "\n".join(lines)
 
 
 def check_arguments(program: FunctionProgram, arrays: Sequence[Any]) -> None:
@@ -168,10 +250,41 @@ def run_program(
     arrays: Sequence[np.ndarray],
     num_threads: int,
     out: np.ndarray | Sequence[np.ndarray] | None = None,
+    arenas: ArenaPool | None = None,
 ) -> np.ndarray | tuple[np.ndarray, ...] | None:
-    """Runs `program` on `arrays` (see the module doc); `out` as in `run_function`."""
+    """Runs `program` on `arrays` (see the module doc); `out` as in `run_function`.
+
+    Intermediates go in an arena from `arenas` (whose arenas must hold
+    `program.arena_bytes`), or in one allocated for this call when None.
+    """
     check_arguments(program, arrays)
     outs = _checked_out(out, program, arrays)
+    if arenas is None:
+        arenas = ArenaPool(program.arena_bytes)
+    elif arenas.size < program.arena_bytes:
+        raise ValueError(
+            f"arenas: @{program.name} needs {program.arena_bytes}-byte arenas, "
+            f"the pool has {arenas.size}"
+        )
+    with arenas.arena() as arena:
+        results = _launch_all(program, kernels, arrays, num_threads, outs, arena)
+    if outs is None:
+        return _fresh_results(results, [*arrays, *program.constants.values()])
+    for value, destination in zip(results, outs, strict=True):
+        if value is not destination:
+            np.copyto(destination, value)
+    return outs[0] if len(outs) == 1 else tuple(outs) if outs else None
+
+
+def _launch_all(
+    program: FunctionProgram,
+    kernels: Mapping[str, CompiledKernel],
+    arrays: Sequence[np.ndarray],
+    num_threads: int,
+    outs: list[np.ndarray] | None,
+    arena: np.ndarray,
+) -> list[np.ndarray]:
+    """Launches every kernel; the values the program returns (none in the arena)."""
     destinations: dict[int, np.ndarray] = {}
     for number, destination in zip(program.results, outs or (), strict=False):
         destinations.setdefault(number, destination)  # a value returned twice: copied
@@ -180,19 +293,24 @@ def run_program(
     for launch in program.launches:
         kernel = kernels[launch.kernel]
         inputs = [np.require(values[n], requirements=("C", "A")) for n in launch.inputs]
+        offsets = launch.arena_offsets or (None,) * len(launch.outputs)
         outputs = [
-            destinations[n] if n in destinations else aligned_empty(s.shape, s.dtype)
-            for n, s in zip(launch.outputs, kernel.outputs, strict=True)
+            destinations[n]
+            if n in destinations
+            else aligned_empty(s.shape, s.dtype)
+            if offset is None
+            else _placed(arena, offset, s)
+            for n, s, offset in zip(launch.outputs, kernel.outputs, offsets, strict=True)
         ]
         kernel.launch(*inputs, *outputs, num_threads=num_threads)
         values.update(zip(launch.outputs, outputs, strict=True))
-    results = [values[n] for n in program.results]
-    if outs is None:
-        return _fresh_results(results, [*arrays, *program.constants.values()])
-    for value, destination in zip(results, outs, strict=True):
-        if value is not destination:
-            np.copyto(destination, value)
-    return outs[0] if len(outs) == 1 else tuple(outs) if outs else None
+    return [values[n] for n in program.results]
+
+
+def _placed(arena: np.ndarray, offset: int, spec: TensorSpec) -> np.ndarray:
+    """The array of `spec` at byte `offset` of `arena`."""
+    size = int(np.prod(spec.shape, dtype=np.int64)) * spec.dtype.itemsize
+    return arena[offset : offset + size].view(spec.dtype).reshape(spec.shape)
 
 
 def _checked_out(

@@ -88,10 +88,19 @@ def emit_asm(module: ModuleOp, args: argparse.Namespace) -> str:
     return host_assembly(kernels_as_llvm(module))
 
 
+def emit_ptx(module: ModuleOp, args: argparse.Namespace) -> str:
+    """The module's GPU-mapped kernels as PTX for `--gpu-arch` (default: the arch
+    mlc-gpu-pipeline recorded, else sm_90), checked against its resource limits."""
+    from mlc.lowering.ptx import compile_module_ptx
+
+    return compile_module_ptx(module, args.gpu_arch).ptx
+
+
 EMITTERS: dict[str, Callable[[ModuleOp, argparse.Namespace], str]] = {
     "mlir": emit_mlir,
     "llvm": emit_llvm,
     "asm": emit_asm,
+    "ptx": emit_ptx,
 }
 """`--emit` choice -> function producing the output text for a compiled module."""
 
@@ -202,6 +211,11 @@ def build_argument_parser() -> argparse.ArgumentParser:
     )
     inp.add_argument(
         "--emit", choices=sorted(EMITTERS), default="mlir", help="output format (default: mlir)"
+    )
+    inp.add_argument(
+        "--gpu-arch",
+        default=None,
+        help="--emit=ptx: sm_80 or sm_90 (default: mlc-gpu-pipeline's arch, else sm_90)",
     )
     inp.add_argument("--print-op-generic", action="store_true", help="print ops in generic form")
     inp.add_argument(

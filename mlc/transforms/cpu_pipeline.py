@@ -1,11 +1,12 @@
 """`mlc-cpu-pipeline`: the passes that take an nn program to CPU kernels.
 
-It runs `decompose`, `canonicalize`, `cse` and `fuse`, in that order, and leaves
-functions whose bodies are `nn.constant`s, `loop.kernel`s and `func.return`: what
-`mlc.runtime.cpu` compiles and runs, and what `mlc.compile(..., target="cpu")` runs
-before compiling. The fuse options that shape the kernels are its own options; the
-rest of `fuse`'s keep their defaults. Tiling and memory planning (buffer reuse) will
-join the pipeline as they land, after `fuse`.
+It runs `decompose`, `canonicalize`, `cse`, `fuse`, `tile` (its heuristic: only
+kernels with strided accesses) and `plan-memory` (intermediates placed in one arena),
+in that order, and leaves functions whose bodies are `nn.constant`s, planned
+`loop.kernel`s and `func.return`: what `mlc.runtime.cpu` compiles and runs, and what
+`mlc.compile(..., target="cpu")` runs before compiling. The fuse options that shape
+the kernels are its own options; the other passes' keep their defaults. `plan-memory`
+runs last, because the plan depends on the final kernel order.
 
     mlc-opt model.mlir --pass-pipeline='builtin.module(mlc-cpu-pipeline)' --emit=llvm
 """
@@ -21,15 +22,18 @@ from xdsl.passes import ModulePass
 from mlc.passes import get_pass, register_pass
 from mlc.transforms.decompose import DecomposePass
 from mlc.transforms.fuse import FusePass
+from mlc.transforms.plan_memory import PlanMemoryPass
+from mlc.transforms.tile import TilePass
 
 
 @register_pass
 @dataclass(frozen=True)
 class CpuPipelinePass(ModulePass):
-    """Compiles nn programs for the CPU: decompose, canonicalize, cse, fuse.
+    """Compiles nn programs for the CPU: decompose, canonicalize, cse, fuse, tile,
+    plan-memory.
 
-    The same as `decompose,canonicalize,cse,fuse{...}` with the fuse options given
-    here. Tiling and memory planning will join it, after `fuse`.
+    The same as `decompose,canonicalize,cse,fuse{...},tile,plan-memory` with the fuse
+    options given here.
     """
 
     name = "mlc-cpu-pipeline"
@@ -67,6 +71,8 @@ class CpuPipelinePass(ModulePass):
             get_pass("canonicalize")(),
             get_pass("cse")(),
             self.fuse_pass(),
+            TilePass(),
+            PlanMemoryPass(),
         )
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

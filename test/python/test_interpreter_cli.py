@@ -128,30 +128,72 @@ def test_random_gather_indices_are_in_range(build_module):
 
 def test_default_function_is_the_first_public_one(module):
     assert default_function(module) == "main"
-    with pytest.raises(CompileError, match="no public function to run"):
-        default_function(mlc.parse("func.func private @f() {\n  func.return\n}\n"))
+    with pytest.raises(CompileError, match="no public function to run") as info:
+        default_function(mlc.parse("\nfunc.func private @f() {\n  func.return\n}\n", "p.mlir"))
+    assert str(info.value.diagnostics[0].location) == "p.mlir:2:1"
+
+
+MAIN_AT = "program.mlir:4:1"
+"""Where @main of PROGRAM starts: input errors are located there (parameters have no
+locations of their own, so the message names the parameter)."""
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["x.npy"], r"^@main takes 2 arguments, got 1 input files$"),
-        (["x.npy", "missing.npy"], r"^cannot read input '.*missing.npy': "),
+        (["x.npy", "missing.npy"], r"^argument #1 \(%i\): cannot read input '.*missing.npy': "),
         (["i.npy", "i.npy"], r"^argument #0 \(%x\): expected dtype float32 \(f32\), got int32$"),
+        (["x.npy", "x.npy"], r"^argument #1 \(%i\): expected dtype int32 \(i32\), got float32$"),
     ],
 )
-def test_bad_inputs_are_unlocated_compile_errors(module, inputs, argv, message):
+def test_bad_inputs_are_errors_at_the_function(module, inputs, argv, message):
     directory = Path(inputs[0]).parent
     with pytest.raises(CompileError) as info:
         cli_run(module, "main", [str(directory / a) for a in argv])
     (diagnostic,) = info.value.diagnostics
-    assert diagnostic.location is None
+    assert str(diagnostic.location) == MAIN_AT
     assert re.search(message, diagnostic.message)
 
 
-def test_unknown_function_is_a_compile_error(module):
-    with pytest.raises(CompileError, match=r"no function @nope in the module \(functions: @helper"):
+def test_wrong_shape_input_is_an_error_at_the_function(module, tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((3, 2), np.float32))
+    np.save(tmp_path / "i.npy", IDX)
+    with pytest.raises(CompileError) as info:
+        cli_run(module, "main", [str(tmp_path / "x.npy"), str(tmp_path / "i.npy")])
+    (diagnostic,) = info.value.diagnostics
+    assert str(diagnostic.location) == MAIN_AT
+    assert diagnostic.message == "argument #0 (%x): expected shape (2, 3), got (3, 2)"
+
+
+def test_unknown_function_is_an_error_at_the_module(module):
+    with pytest.raises(CompileError) as info:
         cli_run(module, "nope", [])
+    (diagnostic,) = info.value.diagnostics
+    assert str(diagnostic.location) == "program.mlir:1:1"
+    assert diagnostic.message.startswith("no function @nope in the module (functions: @helper")
+
+
+def test_a_parameter_without_random_inputs_is_an_error_at_the_function():
+    module = mlc.parse(
+        "func.func @scalar(%t: tensor<2xf32>, %s: f32) -> f32 {\n  func.return %s : f32\n}\n",
+        "scalar.mlir",
+    )
+    with pytest.raises(CompileError) as info:
+        cli_run(module, "scalar", [])
+    (diagnostic,) = info.value.diagnostics
+    assert str(diagnostic.location) == "scalar.mlir:1:1"
+    assert diagnostic.message == (
+        "argument #1 (%s): cannot generate an input of type f32, only tensors"
+    )
+
+
+def test_unwritable_output_directory_is_an_unlocated_error(module, tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(CompileError) as info:
+        cli_run(module, "main", [], out_dir=tmp_path / "file" / "out")
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.location is None
 
 
 # ---------------------------------------------------------------------------
@@ -189,7 +231,7 @@ def test_mlc_run_reports_runtime_errors_at_the_op(program_file, tmp_path, capsys
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["{file}", "-f", "nope"], "mlc-run: error: no function @nope in the module"),
+        (["{file}", "-f", "nope"], "program.mlir:1:1: error: no function @nope in the module"),
         (["{dir}/missing.mlir"], "mlc-run: error: cannot read '"),
         (["{file}", "--pipeline", "no-such-pass"], "mlc-run: error: invalid pass pipeline"),
         (["{dir}/bad.mlir"], "bad.mlir:1:1: error: "),
@@ -222,6 +264,17 @@ def test_mlc_run_internal_errors_need_show_traceback(program_file, monkeypatch, 
     assert "--show-traceback" in err
     with pytest.raises(RuntimeError, match="boom"):
         mlc_run.main([str(program_file), "--show-traceback"])
+
+
+def test_mlc_opt_run_errors_are_located_with_the_source_line(program_file, capsys):
+    assert mlc_opt.run([str(program_file), "--run", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{program_file}:1:1: error: no function @nope in the module")
+    assert "\nfunc.func private @helper" in err
+    assert mlc_opt.run([str(program_file), "--run", "main", "--run-arg=missing.npy"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{program_file}:4:1: error: @main takes 2 arguments, got 1 input")
+    assert "\nfunc.func @main(" in err
 
 
 def test_mlc_opt_run_uses_the_same_output(program_file, inputs, capsys):

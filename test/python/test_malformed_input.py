@@ -193,16 +193,6 @@ MUTATION_PIPELINES = (
 SECONDS_PER_RUN = 30
 """A run slower than this counts as a hang (the slowest valid mutant takes ~3 s)."""
 
-# (mutation kind, pattern of the internal error, the open bug); each has a strict
-# XFAIL reproducer in test/malformed/. When the bug is fixed, drop its entry.
-KNOWN_BUGS: list[tuple[str, str, str]] = [
-    (
-        "swap",
-        r"internal error: KeyError: <OpResult",
-        "uses before definitions verify (test/malformed/use-before-def.mlir)",
-    ),
-]
-
 
 def _programs() -> list[tuple[str, str]]:
     from mlc.testing.random_programs import random_graph
@@ -220,8 +210,8 @@ def test_mutants_of_real_programs_fail_cleanly(
 ) -> None:
     """Every mutation kind through every pipeline: a result, or a located error.
 
-    Errors of `--run` may also be the interpreter's own, unlocated ones (`mlc-opt:
-    error: no function @f in the module`): they are about the command, not the IR.
+    `--run`'s own errors (no such function, a parameter it cannot make an input
+    for) are located too: at the module, at the function.
     """
     from mlc.testing.mutate import mutants
 
@@ -229,7 +219,6 @@ def test_mutants_of_real_programs_fail_cleanly(
     assert function is not None
     rng = random.Random(name)
     path = tmp_path / f"{name}.mlir"
-    known: list[str] = []
     for n, (kind, data) in enumerate(mutants(text, rng, MUTANTS_PER_PROGRAM)):
         pipeline = rng.choice(MUTATION_PIPELINES)
         args = [a.format(function=function.group(1)) for a in pipeline]
@@ -240,41 +229,55 @@ def test_mutants_of_real_programs_fail_cleanly(
         err = capsys.readouterr().err
         what = f"{kind} mutant #{n} of {name} with {' '.join(args)}:\n{err[:2000]}"
         assert seconds < SECONDS_PER_RUN, f"{what}\ntook {seconds:.0f} s"
-        bug = next(
-            (bug for k, pattern, bug in KNOWN_BUGS if k == kind and re.search(pattern, err)),
-            None,
-        )
-        if bug is not None:
-            known.append(bug)
-            continue
         assert status in (0, 1), what
         assert "internal error" not in err and "Traceback" not in err, what
         if status:
-            unlocated_ok = any(a.startswith("--run") for a in args) and err.startswith(
-                "mlc-opt: error: "
-            )
-            assert LOCATED_ERROR.search(err) or unlocated_ok, what
-    if known:
-        pytest.xfail("; ".join(sorted(set(known))))
+            assert LOCATED_ERROR.search(err), what
+
+
+ONE_DIM_SOFTMAX = """\
+func.func @softmax(%x: tensor<128xf32>) -> tensor<128xf32> {
+  %y = nn.softmax %x axis = 0 : tensor<128xf32>
+  func.return %y : tensor<128xf32>
+}
+"""
 
 
 def test_huge_dims_compile_without_allocating(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """99999999999 x 99999999999 elements: code is generated (64-bit index arithmetic),
-    nothing is allocated, and `--run` refuses at the tensor's op."""
+    """99999999999 elements (400 GB): code is generated (64-bit index arithmetic),
+    nothing is allocated, and `--run` refuses at the function."""
+    from mlc.testing.mutate import HUGE_DIM, mutate
+
+    path = tmp_path / "huge.mlir"
+    path.write_bytes(mutate(ONE_DIM_SOFTMAX, "huge", random.Random(0)))
+    assert mlc_opt.run([str(path), "-p", "mlc-cpu-pipeline", "--emit=llvm"]) == 0
+    out = capsys.readouterr().out
+    # The last elements' addresses: byte offsets near 400e9, far past 2^32.
+    assert re.search(r"getelementptr .*, i64 3999999999\d\d\n", out), out[:2000]
+    assert mlc_opt.run([str(path), "-p", "mlc-cpu-pipeline", "--run=softmax"]) == 1
+    err = capsys.readouterr().err
+    assert re.search(
+        rf"huge.mlir:\d+:1: error: 'func.func' op: a tensor<{HUGE_DIM}xf32> takes "
+        r"\d+ bytes, more than this machine's \d+: --run cannot interpret it",
+        err,
+    ), err
+
+
+def test_tensors_past_64_bit_offsets_are_errors_at_the_op(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """99999999999 x 99999999999 f32 is 4e22 bytes: no i64 offset reaches its end."""
     from mlc.testing.mutate import HUGE_DIM, mutate
 
     text = (Path(__file__).resolve().parents[2] / "examples" / "softmax.mlir").read_text()
     path = tmp_path / "huge.mlir"
     path.write_bytes(mutate(text, "huge", random.Random(0)))
-    assert mlc_opt.run([str(path), "-p", "mlc-cpu-pipeline", "--emit=llvm"]) == 0
-    out = capsys.readouterr().out
-    assert f"{HUGE_DIM}" in out and "i64" in out
-    assert mlc_opt.run([str(path), "-p", "mlc-cpu-pipeline", "--run=softmax"]) == 1
+    assert mlc_opt.run([str(path), "-p", "mlc-cpu-pipeline", "--emit=llvm"]) == 1
     err = capsys.readouterr().err
     assert re.search(
-        rf"huge.mlir:\d+:1: error: 'func.func' op: a tensor<{HUGE_DIM}x{HUGE_DIM}xf32> takes "
-        r"\d+ bytes, more than this machine's \d+: --run cannot interpret it",
+        rf"huge.mlir:\d+:3: error: 'nn.softmax' op operand #0 tensor<{HUGE_DIM}x{HUGE_DIM}xf32> "
+        r"takes 39999999999200000000004 bytes, more than 64-bit offsets can address",
         err,
     ), err

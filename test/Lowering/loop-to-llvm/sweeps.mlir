@@ -68,7 +68,8 @@ func.func @softmax(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // -----
 
-// A matmul is a plain triple loop: the parallel dims outside, the contraction as
+// An f64 matmul (f32 ones take the contraction lowering: ../contraction/) is a
+// plain triple loop: the parallel dims outside, the contraction as
 // one sweep carrying the sum. The bias needs no reduction, so it is loaded before
 // the sweep; the add that needs the sum runs after it, once per output element.
 // The kernel keeps its place in the function.
@@ -78,30 +79,30 @@ func.func @softmax(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // CHECK:       ^d0(%d0: i64):
 // CHECK:       ^d1(%d1: i64):
 // CHECK:       ^d1_body:
-// CHECK-NEXT:    [[PB:%.+]] = llvm.getelementptr inbounds %b[%d1] : (!llvm.ptr, i64) -> !llvm.ptr, f32
-// CHECK-NEXT:    [[B:%.+]] = llvm.load [[PB]] : !llvm.ptr -> f32
+// CHECK-NEXT:    [[PB:%.+]] = llvm.getelementptr inbounds %b[%d1] : (!llvm.ptr, i64) -> !llvm.ptr, f64
+// CHECK-NEXT:    [[B:%.+]] = llvm.load [[PB]] : !llvm.ptr -> f64
 // CHECK-NEXT:    llvm.br ^sweep1_d2
-// CHECK-NEXT:  ^sweep1_d2(%d2: i64, %sum: f32):
-// CHECK:         [[X:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
-// CHECK:         [[W:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
-// CHECK-NEXT:    [[P:%.+]] = llvm.fmul [[X]], [[W]] : f32
-// CHECK-NEXT:    [[S:%.+]] = llvm.fadd %sum, [[P]] {fastmathFlags = #llvm.fastmath<reassoc>} : f32
+// CHECK-NEXT:  ^sweep1_d2(%d2: i64, %sum: f64):
+// CHECK:         [[X:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f64
+// CHECK:         [[W:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f64
+// CHECK-NEXT:    [[P:%.+]] = llvm.fmul [[X]], [[W]] : f64
+// CHECK-NEXT:    [[S:%.+]] = llvm.fadd %sum, [[P]] {fastmathFlags = #llvm.fastmath<reassoc>} : f64
 // CHECK:       ^sweep1_d2_end:
-// CHECK-NEXT:    [[Y:%.+]] = llvm.fadd %sum, [[B]] : f32
-// CHECK:         llvm.store [[Y]], {{%.+}} : f32, !llvm.ptr
+// CHECK-NEXT:    [[Y:%.+]] = llvm.fadd %sum, [[B]] : f64
+// CHECK:         llvm.store [[Y]], {{%.+}} : f64, !llvm.ptr
 // CHECK:       ^d1_end:
 // CHECK:       ^d0_end:
-func.func @linear(%a: tensor<3x5xf32>, %wa: tensor<5x2xf32>, %ba: tensor<2xf32>) -> tensor<3x2xf32> {
-  %y = loop.kernel "linear_k" domain(%i: 3, %j: 2, %k: 5 reduction) ins(%x = %a : tensor<3x5xf32>, %w = %wa : tensor<5x2xf32>, %b = %ba : tensor<2xf32>) outs(%out : tensor<3x2xf32>) {
-    %xv = loop.load %x[%i, %k] : tensor<3x5xf32>
-    %wv = loop.load %w[%k, %j] : tensor<5x2xf32>
-    %p = arith.mulf %xv, %wv : f32
-    %s = loop.reduce add %p : f32
-    %bv = loop.load %b[%j] : tensor<2xf32>
-    %r = arith.addf %s, %bv : f32
-    loop.store %r, %out[%i, %j] : tensor<3x2xf32>
+func.func @linear(%a: tensor<3x5xf64>, %wa: tensor<5x2xf64>, %ba: tensor<2xf64>) -> tensor<3x2xf64> {
+  %y = loop.kernel "linear_k" domain(%i: 3, %j: 2, %k: 5 reduction) ins(%x = %a : tensor<3x5xf64>, %w = %wa : tensor<5x2xf64>, %b = %ba : tensor<2xf64>) outs(%out : tensor<3x2xf64>) {
+    %xv = loop.load %x[%i, %k] : tensor<3x5xf64>
+    %wv = loop.load %w[%k, %j] : tensor<5x2xf64>
+    %p = arith.mulf %xv, %wv : f64
+    %s = loop.reduce add %p : f64
+    %bv = loop.load %b[%j] : tensor<2xf64>
+    %r = arith.addf %s, %bv : f64
+    loop.store %r, %out[%i, %j] : tensor<3x2xf64>
   }
-  func.return %y : tensor<3x2xf32>
+  func.return %y : tensor<3x2xf64>
 }
 
 // -----

@@ -1,0 +1,42 @@
+// RUN: mlc-opt %s -p mlc-cpu-pipeline,convert-loop-to-llvm --split-input-file | filecheck %s
+// RUN: mlc-opt %s -p mlc-cpu-pipeline,convert-loop-to-llvm{contraction=false} --split-input-file | filecheck %s --check-prefix=OFF
+
+// An f32 matmul with a bias + gelu epilogue: a K x 32 panel of B and an 8 x 32
+// tile on the stack, B packed per 32 columns (a full panel without clamps, a
+// partial one clamped), 8 x 32 accumulators as 16 <16 x f32> FMAs per k, then
+// the epilogue over the valid part of the tile.
+// CHECK-LABEL: llvm.func @mm_k0(
+// CHECK:         llvm.alloca {{.*}} x f32 {alignment = 64 : i64}
+// CHECK:         llvm.alloca {{.*}} x f32 {alignment = 64 : i64}
+// CHECK:       ^jr(
+// CHECK:       ^pack_full:
+// CHECK:       ^pack_partial:
+// CHECK:       ^packed:
+// CHECK:       ^ir(
+// CHECK:       ^k(%{{.+}}: i64, %c0: vector<16xf32>,
+// CHECK-COUNT-16: llvm.intr.fma
+// CHECK:       ^k_end:
+// CHECK:       ^epilogue_n_body:
+// CHECK-NOT:   llvm.intr.fma
+// CHECK:         llvm.return
+// OFF-LABEL: llvm.func @mm_k0(
+// OFF-NOT:   llvm.intr.fma
+// OFF:       ^sweep1_d2(
+func.func @mm(%a: tensor<64x32xf32>, %b: tensor<32x48xf32>, %bias: tensor<48xf32>) -> tensor<64x48xf32> {
+  %c = nn.matmul %a, %b : tensor<64x32xf32>, tensor<32x48xf32> -> tensor<64x48xf32>
+  %h = nn.add %c, %bias : tensor<64x48xf32>, tensor<48xf32> -> tensor<64x48xf32>
+  %y = nn.gelu %h : tensor<64x48xf32>
+  func.return %y : tensor<64x48xf32>
+}
+
+// -----
+
+// Not a contraction: an f64 matmul keeps the plain loop nest (one sweep).
+// CHECK-LABEL: llvm.func @mm64_k0(
+// CHECK-NOT:   ^pack_full
+// CHECK:       ^sweep1_d2(
+// OFF-LABEL: llvm.func @mm64_k0(
+func.func @mm64(%a: tensor<8x4xf64>, %b: tensor<4x8xf64>) -> tensor<8x8xf64> {
+  %y = nn.matmul %a, %b : tensor<8x4xf64>, tensor<4x8xf64> -> tensor<8x8xf64>
+  func.return %y : tensor<8x8xf64>
+}

@@ -1,0 +1,324 @@
+"""The GPU path: map-to-gpu's choices, PTX that ptxas accepts, the resource checks,
+the CUDA runtime's errors without a GPU, and execution against the interpreter.
+
+* Every example (examples/*.mlir, whose kernels are f32) and every kernel of the
+  gpu-to-nvvm lit tests is compiled to PTX and assembled by `ptxas --gpu-name`
+  sm_80 and sm_90: the PTX the test suite produces (skipped, with the reason,
+  where ptxas is not on PATH).
+* Point-wise and thread-per-point kernels run thread by thread on the CPU (their
+  `tid.x`/`ctaid.x` made parameters) and match the interpreter: the grid-stride
+  loops cover every point once. Row kernels (barriers, shuffles) cannot run so.
+* Execution tests run each example with `mlc.compile(target="cuda")` and compare
+  with the interpreter; they skip, saying why, without a CUDA GPU.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_cpu_kernels import EXAMPLES, as_tuple, assert_close, reduction_length
+from xdsl.dialects import llvm
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, i32
+
+import mlc
+from mlc.api import parse, run_pipeline
+from mlc.diagnostics import CompileError
+from mlc.dialects.gpu import MappingAttr
+from mlc.dialects.loop import KernelOp
+from mlc.interpreter import lookup_function, random_inputs, run
+from mlc.lowering.gpu_to_nvvm import kernels_as_nvvm, mapping_of
+from mlc.lowering.loop_to_llvm import kernel_symbols
+from mlc.lowering.ptx import (
+    ARCHS,
+    GpuArch,
+    KernelUsage,
+    check_registers,
+    check_static_resources,
+    compile_module_ptx,
+    gpu_arch,
+    ptxas_usage,
+)
+from mlc.runtime.cpu import compile_object, host_program, kernel_signature
+from mlc.runtime.cuda import CudaUnavailable, cuda_available
+from mlc.runtime.native import _Library
+from mlc.transforms.gpu_pipeline import GpuPipelinePass
+from mlc.transforms.map_to_gpu import GpuMappingOptions, choose_mapping
+
+ROOT = Path(__file__).resolve().parents[2]
+LIT_KERNELS = ROOT / "test" / "Lowering" / "gpu-to-nvvm" / "kernels.mlir"
+EXAMPLES_BY_NAME = {p.stem: p.read_text() for p in EXAMPLES}
+PTXAS = shutil.which("ptxas")
+needs_ptxas = pytest.mark.skipif(PTXAS is None, reason="ptxas is not on PATH")
+needs_gpu = pytest.mark.skipif(
+    not cuda_available(), reason="no CUDA GPU or driver (libcuda) in this machine"
+)
+
+
+def gpu_module(text: str, arch: str = "sm_90") -> ModuleOp:
+    module = parse(text)
+    run_pipeline(module, f"mlc-gpu-pipeline{{arch={arch}}}")
+    return module
+
+
+def lit_chunks() -> list[str]:
+    return LIT_KERNELS.read_text().split("// -----")
+
+
+def assemble(ptx: str, arch: str, tmp_path: Path) -> str:
+    source = tmp_path / f"kernels_{arch}.ptx"
+    source.write_text(ptx)
+    done = subprocess.run(
+        [PTXAS, "-v", "--gpu-name", arch, str(source), "-o", str(tmp_path / "k.cubin")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+# -- map-to-gpu ----------------------------------------------------------------------
+
+
+def kernel_of(text: str) -> KernelOp:
+    module = parse(text)
+    run_pipeline(module, "mlc-cpu-pipeline")
+    return next(op for op in module.walk() if isinstance(op, KernelOp))
+
+
+def unary(op: str, shape: str, attrs: str = "") -> str:
+    return (
+        f"func.func @f(%x: tensor<{shape}xf32>) -> tensor<{shape}xf32> {{\n"
+        f"  %y = nn.{op} %x{attrs} : tensor<{shape}xf32>\n"
+        f"  func.return %y : tensor<{shape}xf32>\n}}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "strategy", "block", "grid", "reason"),
+    [
+        (unary("exp", "1000"), "pointwise", 256, 4, "grid-stride"),
+        (unary("softmax", "16x4096", " axis = 1"), "rows", 512, 16, "one block of 512"),
+        (unary("softmax", "3x200", " axis = 1"), "rows", 224, 3, "one block of 224"),
+        (unary("softmax", "64x16", " axis = 1"), "threads", 256, 1, "one output point per thread"),
+    ],
+)
+def test_choose_mapping(text, strategy, block, grid, reason) -> None:
+    mapping, why = choose_mapping(kernel_of(text), GpuMappingOptions())
+    assert mapping == MappingAttr(strategy, block, grid)
+    assert reason in why
+
+
+def test_mapping_options_override_the_heuristic() -> None:
+    options = GpuMappingOptions(block=64, row_block=128, max_grid=2)
+    rows, _ = choose_mapping(kernel_of(unary("softmax", "16x4096", " axis = 1")), options)
+    assert rows == MappingAttr("rows", 128, 2)
+    points, _ = choose_mapping(kernel_of(unary("exp", "1000")), options)
+    assert points == MappingAttr("pointwise", 64, 2)
+
+
+def test_pipeline_options_are_checked_when_made() -> None:
+    with pytest.raises(ValueError, match="arch: unsupported GPU architecture 'sm_70'"):
+        GpuPipelinePass(arch="sm_70")
+    with pytest.raises(ValueError, match="row_block: 48 is not a multiple of 32"):
+        GpuPipelinePass(row_block=48)
+
+
+# -- PTX -----------------------------------------------------------------------------
+
+
+@needs_ptxas
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_examples_assemble(example: Path, arch: str, tmp_path: Path) -> None:
+    code = compile_module_ptx(gpu_module(example.read_text(), arch))
+    assert f".target {arch}" in code.ptx
+    assert ".entry" in code.ptx and "call" not in code.ptx.split(".entry", 1)[1]
+    report = assemble(code.ptx, arch, tmp_path)
+    assert code.usage is not None and set(code.usage) == set(code.launches)
+    assert "Compiling entry function" in report
+
+
+@needs_ptxas
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+@pytest.mark.parametrize("chunk", range(len(lit_chunks())))
+def test_lit_kernels_assemble(chunk: int, arch: str, tmp_path: Path) -> None:
+    module = parse(lit_chunks()[chunk])
+    code = compile_module_ptx(module, arch)
+    assemble(code.ptx, arch, tmp_path)
+
+
+def test_ptx_without_ptxas_skips_the_register_check(monkeypatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    code = compile_module_ptx(gpu_module(unary("softmax", "4x300", " axis = 1")))
+    assert code.usage is None
+    assert "shfl.sync.bfly.b32" in code.ptx and "bar.sync" in code.ptx
+    assert ".shared" in code.ptx and "ld.global" in code.ptx
+
+
+@needs_ptxas
+def test_ptxas_reports_registers_per_kernel() -> None:
+    code = compile_module_ptx(gpu_module(unary("softmax", "4x300", " axis = 1")), "sm_80")
+    usage = ptxas_usage(code.ptx, "sm_80")
+    (only,) = usage.values()
+    assert 0 < only.registers <= 255 and only.shared_bytes > 0
+
+
+# -- resource limits -----------------------------------------------------------------
+
+
+def test_too_many_registers_is_a_located_error() -> None:
+    module = gpu_module(unary("softmax", "4x4096", " axis = 1"))
+    device = kernels_as_nvvm(module)
+    (name,) = device.kernels
+    with pytest.raises(CompileError) as error:
+        check_registers(device, {name: KernelUsage(registers=200, shared_bytes=0)}, ARCHS["sm_90"])
+    message = str(error.value)
+    assert f"kernel '{name}': 200 registers per thread" in message
+    assert "block of 512 threads on sm_90 gets at most 128" in message
+    assert "lower map-to-gpu's block/row-block" in message
+    assert error.value.diagnostics[0].location is not None
+
+
+def test_too_much_shared_memory_is_a_located_error() -> None:
+    device = kernels_as_nvvm(gpu_module(unary("softmax", "4x4096", " axis = 1")))
+    tiny = GpuArch("sm_test", "+ptx70", max_static_shared=32)
+    with pytest.raises(
+        CompileError, match=r"kernel .f_k0.: 128 bytes of shared memory exceed sm_test's 32"
+    ):
+        check_static_resources(device, tiny)
+    check_static_resources(device, gpu_arch("sm_80"))
+
+
+def test_unknown_arch_names_the_argument() -> None:
+    with pytest.raises(ValueError, match="arch: unsupported GPU architecture 'sm_75'"):
+        compile_module_ptx(gpu_module(unary("exp", "8")), "sm_75")
+
+
+# -- the CUDA runtime ------------------------------------------------------------------
+
+
+@pytest.mark.skipif(cuda_available(), reason="a CUDA GPU is present")
+def test_cuda_target_without_a_gpu_says_so() -> None:
+    with pytest.raises(CudaUnavailable, match="CUDA"):
+        mlc.compile(unary("exp", "8"), target="cuda")
+
+
+def test_compile_errors_come_before_the_driver() -> None:
+    text = (
+        "func.func @f(%x: tensor<8xf64>) -> tensor<8xf64> {\n"
+        "  %y = nn.exp %x : tensor<8xf64>\n  func.return %y : tensor<8xf64>\n}"
+    )
+    with pytest.raises(CompileError, match="no GPU lowering for f64"):
+        mlc.compile(text, target="cuda")
+
+
+@needs_gpu
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_examples_match_the_interpreter_on_the_gpu(example: Path) -> None:
+    text = example.read_text()
+    module = parse(text)
+    exe = mlc.compile(text, target="cuda")
+    for name in exe.functions:
+        args = random_inputs(lookup_function(module, name), seed=0)
+        expected = as_tuple(run(module, name, *args))
+        actual = as_tuple(exe[name](*args))
+        for e, a in zip(expected, actual, strict=True):
+            assert_close(e, a, reduction_length(exe.module), what=f"{example.stem} @{name}")
+
+
+@needs_gpu
+def test_long_rows_and_many_points_on_the_gpu() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((300, 5000), dtype=np.float32)
+    exe = mlc.compile(unary("softmax", "300x5000", " axis = 1"), target="cuda")
+    expected = np.exp(x - x.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(exe.f(x), expected, rtol=1e-5, atol=1e-7)
+
+
+# -- thread-serial emulation on the CPU ------------------------------------------------
+
+LINEAR = """func.func @linear(%x: tensor<24x48xf32>, %w: tensor<40x48xf32>, %b: tensor<40xf32>) -> tensor<24x40xf32> {
+  %h = nn.linear %x, %w, %b : tensor<24x48xf32>, tensor<40x48xf32>, tensor<40xf32> -> tensor<24x40xf32>
+  %y = nn.gelu %h : tensor<24x40xf32>
+  func.return %y : tensor<24x40xf32>
+}"""
+
+
+def emulated(function: llvm.FuncOp) -> llvm.FuncOp:
+    """`function` with `tid.x` and `ctaid.x` as two trailing i32 parameters, so the
+    CPU can run it thread by thread (kernels without barriers or shuffles only)."""
+    copy = function.clone()
+    copy.attributes.clear()
+    entry = copy.body.blocks[0]
+    for register in ("tid.x", "ctaid.x"):
+        (read,) = [
+            op
+            for op in copy.walk()
+            if isinstance(op, llvm.CallIntrinsicOp)
+            and op.intrin.data == f"llvm.nvvm.read.ptx.sreg.{register}"
+        ]
+        argument = entry.insert_arg(i32, len(entry.args))
+        read.results[0].replace_all_uses_with(argument)
+        read.detach()
+        read.erase()
+    types = [a.type for a in entry.args]
+    copy.properties["function_type"] = llvm.LLVMFunctionType(types, llvm.LLVMVoidType())
+    copy.properties["arg_attrs"] = ArrayAttr([DictionaryAttr({})] * len(types))
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        (EXAMPLES_BY_NAME["pointwise_chain"], "block=32"),
+        (EXAMPLES_BY_NAME["gelu_bias"], "block=64"),
+        (unary("softmax", "40x20", " axis = 1"), "block=32 max-grid=3"),
+        (LINEAR, "block=32 max-grid=5"),
+    ],
+    ids=["pointwise_chain", "gelu_bias", "short_softmax", "linear"],
+)
+def test_grid_stride_kernels_match_the_interpreter_thread_by_thread(text, options) -> None:
+    """Point-wise and thread-per-point kernels (no barriers), run for every
+    (block, thread) of their grid on the CPU: the grid-stride loops and the
+    delinearisation cover each point exactly once."""
+    module = parse(text)
+    run_pipeline(module, f"mlc-cpu-pipeline,map-to-gpu{{{options}}}")
+    device = kernels_as_nvvm(module)
+    functions = [op for op in device.module.ops if isinstance(op, llvm.FuncOp)]
+    assert all(mapping_of(k).strategy.data != "rows" for k in device.kernels.values())
+    host = ModuleOp([emulated(f) for f in functions])
+    object_code, _ = compile_object(host)
+    library = _Library(object_code, [f.sym_name.data for f in functions])
+    source = parse(text)
+    (name,) = [op.sym_name.data for op in source.ops]
+    args = random_inputs(lookup_function(source, name), seed=3)
+    values = {}
+
+    def launch(kernel_name: str, arrays: list[np.ndarray]) -> None:
+        mapping = mapping_of(device.kernels[kernel_name])
+        prototype = ctypes.CFUNCTYPE(
+            None, *[ctypes.c_void_p] * len(arrays), ctypes.c_int32, ctypes.c_int32
+        )
+        call = prototype(library.address(kernel_name))
+        for block in range(mapping.blocks):
+            for thread in range(mapping.threads):
+                call(*(a.ctypes.data for a in arrays), thread, block)
+
+    program = host_program(module, kernel_symbols(module))[name]
+    values = dict(enumerate(args)) | dict(program.constants)
+    for step in program.launches:
+        signature = kernel_signature(device.kernels[step.kernel], step.kernel)
+        outputs = [np.full(s.shape, np.nan, s.dtype) for s in signature.outputs]
+        launch(step.kernel, [np.ascontiguousarray(values[n]) for n in step.inputs] + outputs)
+        values.update(zip(step.outputs, outputs, strict=True))
+    expected = as_tuple(run(source, name, *args))
+    actual = [values[n] for n in program.results]
+    for e, a in zip(expected, actual, strict=True):
+        assert_close(e, a, reduction_length(module))
