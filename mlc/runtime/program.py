@@ -321,10 +321,18 @@ def _checked_out(
     """`out` as a list of arrays the results can be written into; raises otherwise."""
     if out is None:
         return None
-    outs = [out] if isinstance(out, np.ndarray) else list(out)
-    if len(outs) != len(program.results):
+    if isinstance(out, np.ndarray):
+        outs = [out]
+    elif isinstance(out, tuple | list):
+        outs = list(out)
+    else:
         raise TypeError(
-            f"out: the function has {len(program.results)} results, got {len(outs)} arrays"
+            f"out: expected a numpy.ndarray or a tuple or list of them, got {type(out).__name__}"
+        )
+    if len(outs) != len(program.results):
+        count = len(program.results)
+        raise TypeError(
+            f"out: the function has {count} result{'s' * (count != 1)}, got {len(outs)} arrays"
         )
     for n, (array, spec) in enumerate(zip(outs, program.result_specs, strict=True)):
         if not isinstance(array, np.ndarray):

@@ -263,6 +263,11 @@ def can_join(group: Group, op: Operation, fusion: Fusion) -> Placement | str:
                 )
             if not isinstance(p, AffineDimExpr) or phi.get(r.position, p) != p:
                 return f"reads {name} in a different order than the kernel computes it"
+            if any(q == p and d != r.position for d, q in phi.items()):
+                return (
+                    f"reads {name} along two of its dims at one of the kernel's (a value "
+                    "broadcast both ways): one iteration would need two of its values"
+                )
             if sizes[r.position] != group.sizes[p.position]:
                 return (
                     f"reads {sizes[r.position]} of the {group.sizes[p.position]} values of "

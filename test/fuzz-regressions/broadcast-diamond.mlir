@@ -9,13 +9,16 @@
 //
 // Found by `python -m mlc.testing.fuzz --count 3000 --seed 7` (seed 1201), minimized
 // by hand. One value broadcast along both dims of a square tensor (v0[i] - v0[j]):
-// `fuse` merges the kernels as if both reads used the same index map, giving the
-// result a domain of one dim stored at [d0, d0]. Open bug in mlc/transforms/fuse.py;
-// when it is fixed, this test XPASSes: drop the XFAIL.
-// XFAIL: *
+// `fuse` merged the kernels as if both reads used the same index map, giving the
+// result a domain of one dim stored at [d0, d0]. Now the join is refused: one
+// iteration would need two values of %v0.
 
 // RUN: python -m mlc.testing.fuzz --replay %s
-// RUN: mlc-opt %s -p fuse
+// RUN: mlc-opt %s -p 'fuse{remarks=true max-recompute=0}' 2>&1 | filecheck %s
+
+// CHECK: remark: not fused into kernel #0: reads %v0 along two of its dims
+// CHECK: loop.kernel "f_k0" domain(%d0: 2)
+// CHECK: loop.kernel "f_k1" domain(%d0: 2, %d1: 2)
 
 func.func @f(%a0: tensor<2xf32>) -> tensor<2x2xf32> {
   %v0 = nn.neg %a0 : tensor<2xf32>

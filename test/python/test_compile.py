@@ -286,8 +286,8 @@ def test_out_is_written_by_the_kernel_itself(monkeypatch: pytest.MonkeyPatch):
             ValueError,
             r"out\[0\]: the array must be C-contiguous",
         ),
-        ([np.empty((256, 512), np.float32)] * 2, TypeError, "has 1 results, got 2"),
-        ("y", TypeError, r"out\[0\]: expected a numpy.ndarray"),
+        ([np.empty((256, 512), np.float32)] * 2, TypeError, "has 1 result, got 2"),
+        ("y", TypeError, r"out: expected a numpy.ndarray or a tuple or list of them, got str"),
     ],
 )
 def test_bad_out_is_rejected(out, error, message):
