@@ -42,6 +42,13 @@ def _parse_bool(text: str) -> bool:
     raise ValueError(f"expected one of 1/0, true/false, on/off, yes/no; got {text!r}")
 
 
+def _parse_bytes(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"expected a byte count >= 0, got {text!r}")
+    return value
+
+
 def _parse_threads(text: str) -> int | None:
     if text.strip() in ("", "auto"):
         return None
@@ -67,6 +74,14 @@ class Settings:
             "MLC_CACHE_DIR",
             Path,
             "where the compile cache lives (default: $XDG_CACHE_HOME/mlc or ~/.cache/mlc)",
+        ),
+    )
+    output_pool_bytes: int = field(
+        default=1 << 30,
+        metadata=_about(
+            "MLC_OUTPUT_POOL_BYTES",
+            _parse_bytes,
+            "idle memory kept to reuse for large results the caller dropped (0: none)",
         ),
     )
     num_threads: int | None = field(

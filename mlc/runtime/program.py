@@ -24,6 +24,7 @@ time (threads never share one). An unplanned function allocates every output per
 from __future__ import annotations
 
 import io
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlc.dtypes import element_dtype
+from mlc.settings import settings
 
 if TYPE_CHECKING:
     from mlc.runtime.native import CompiledKernel
@@ -165,8 +167,87 @@ def aligned_empty(shape: Sequence[int], dtype: np.dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     count = int(np.prod(shape, dtype=np.int64))
     raw = np.empty(count * dtype.itemsize + ALIGNMENT, np.uint8)
+    return _aligned_view(raw, shape, dtype)
+
+
+def _aligned_view(raw: np.ndarray, shape: Sequence[int], dtype: np.dtype) -> np.ndarray:
     start = -raw.ctypes.data % ALIGNMENT
-    return raw[start : start + count * dtype.itemsize].view(dtype).reshape(shape)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
+
+
+class OutputPool:
+    """Reuses the memory of large results that callers have dropped.
+
+    A fresh 256 MiB numpy array costs an mmap, a page fault per page as the kernel
+    first writes it, zeroing by the OS and an munmap when it dies: 40-60 ms, as much
+    as the kernel itself. The pool keeps the raw buffer of every result of at least
+    `MIN_BYTES` and hands it out again once nothing references it. Every numpy view of
+    a result (slices, reshapes, memoryviews of them) holds a reference to that raw
+    buffer (numpy's `base`), so a buffer whose only references are the pool's is free:
+    reuse never overwrites memory a caller can still see. Idle buffers beyond
+    `limit_bytes` are released. Thread-safe.
+    """
+
+    MIN_BYTES = 1 << 20
+    """Smaller results come from malloc, which reuses freed memory cheaply itself."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        self._buffers: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def empty(self, shape: Sequence[int], dtype: np.dtype) -> np.ndarray:
+        """An uninitialised ALIGNMENT-aligned array, reusing a dropped result's memory."""
+        dtype = np.dtype(dtype)
+        size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize + ALIGNMENT
+        if size < self.MIN_BYTES or size > self.limit_bytes:
+            return aligned_empty(shape, dtype)
+        with self._lock:
+            idle = self._idle()
+            reused = next((b for b in idle if b.nbytes == size), None)
+            if reused is None:
+                kept = sum(b.nbytes for b in self._buffers)
+                for buffer in idle:  # make room: drop idle buffers of other sizes
+                    if kept + size <= self.limit_bytes:
+                        break
+                    self._buffers.remove(buffer)
+                    kept -= buffer.nbytes
+                reused = np.empty(size, np.uint8)
+                if kept + size <= self.limit_bytes:
+                    self._buffers.append(reused)
+            return _aligned_view(reused, shape, dtype)
+
+    def idle_bytes(self) -> int:
+        with self._lock:
+            return sum(b.nbytes for b in self._idle())
+
+    def _idle(self) -> list[np.ndarray]:
+        """The buffers nothing but the pool references."""
+        buffers = self._buffers
+        return [buffers[i] for i in range(len(buffers)) if sys.getrefcount(buffers[i]) <= _POOLED]
+
+
+def _pooled_reference_count() -> int:
+    """What `sys.getrefcount` says of a buffer only a pool's list holds (measured the
+    way `_idle` measures, so interpreter details cancel out)."""
+    buffers = [np.empty(1, np.uint8)]
+    return max(sys.getrefcount(buffers[i]) for i in range(1))
+
+
+_POOLED = _pooled_reference_count()
+
+
+_output_pool: OutputPool | None = None
+
+
+def output_pool() -> OutputPool:
+    """The process's pool for results, sized by the `output_pool_bytes` setting."""
+    global _output_pool
+    limit = settings().output_pool_bytes
+    if _output_pool is None or _output_pool.limit_bytes != limit:
+        _output_pool = OutputPool(limit)
+    return _output_pool
 
 
 class ArenaPool:
@@ -290,6 +371,7 @@ def _launch_all(
         destinations.setdefault(number, destination)  # a value returned twice: copied
     values: dict[int, np.ndarray] = dict(enumerate(arrays))
     values.update(program.constants)
+    pool = output_pool()
     for launch in program.launches:
         kernel = kernels[launch.kernel]
         inputs = [np.require(values[n], requirements=("C", "A")) for n in launch.inputs]
@@ -297,7 +379,7 @@ def _launch_all(
         outputs = [
             destinations[n]
             if n in destinations
-            else aligned_empty(s.shape, s.dtype)
+            else pool.empty(s.shape, s.dtype)
             if offset is None
             else _placed(arena, offset, s)
             for n, s, offset in zip(launch.outputs, kernel.outputs, offsets, strict=True)

@@ -269,7 +269,12 @@ def test_overridden_restores():
 
 def test_every_setting_is_described():
     described = Settings.describe()
-    assert [name for name, _, _ in described] == ["cache", "cache_dir", "num_threads"]
+    assert [name for name, _, _ in described] == [
+        "cache",
+        "cache_dir",
+        "output_pool_bytes",
+        "num_threads",
+    ]
     assert all(env.startswith("MLC_") and doc for _, env, doc in described)
 
 
@@ -277,3 +282,60 @@ def test_no_warning_on_a_normal_compile(cache_dir):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         mlc.compile(SCALE_SHIFT)
+
+
+# ---------------------------------------------------------------------------
+# The output pool
+
+
+BIG = """func.func @twice(%x: tensor<512x1024xf32>) -> tensor<512x1024xf32> {
+  %y = nn.add %x, %x : tensor<512x1024xf32>
+  func.return %y : tensor<512x1024xf32>
+}"""
+
+
+def test_dropped_results_are_reused_and_live_ones_never(monkeypatch):
+    from mlc.runtime import program
+
+    monkeypatch.setattr(program, "_output_pool", program.OutputPool(1 << 30))
+    exe = mlc.compile(BIG)
+    x = np.ones((512, 1024), np.float32)
+    first = exe.twice(x)
+    address = first.ctypes.data
+    view = first[7:9]
+    del first
+    second = exe.twice(x + 1)  # a view of the first result lives: new memory
+    assert second.ctypes.data != address
+    np.testing.assert_array_equal(view, 2)
+    del view
+    third = exe.twice(x + 2)  # now the first result's memory is free again
+    assert third.ctypes.data == address and third.ctypes.data % 64 == 0
+    np.testing.assert_array_equal(second, 4)
+    np.testing.assert_array_equal(third, 6)
+
+
+def test_the_pool_keeps_at_most_its_limit():
+    from mlc.runtime.program import OutputPool
+
+    pool = OutputPool(3 << 20)
+    arrays = [pool.empty((1 << 18,), np.float32) for _ in range(4)]  # 1 MiB each
+    assert len(pool._buffers) == 2  # the third would pass the limit: not kept
+    del arrays
+    assert pool.idle_bytes() == 2 * ((1 << 20) + 64)
+    small = pool.empty((16,), np.float32)  # below MIN_BYTES: plain allocation
+    assert small.shape == (16,) and len(pool._buffers) == 2
+    other = pool.empty((1 << 19,), np.float32)  # 2 MiB: idle buffers make room
+    assert other.nbytes == 2 << 20 and sum(b.nbytes for b in pool._buffers) <= 3 << 20
+
+
+def test_a_zero_limit_disables_the_pool():
+    with overridden(output_pool_bytes=0):
+        exe = mlc.compile(BIG)
+        x = np.ones((512, 1024), np.float32)
+        first = exe.twice(x)
+        address = first.ctypes.data
+        del first
+        from mlc.runtime.program import output_pool
+
+        assert output_pool().limit_bytes == 0 and not output_pool()._buffers
+        assert exe.twice(x).shape == (512, 1024) and address  # allocated as usual
