@@ -48,6 +48,7 @@ from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, TensorT
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
+from mlc.debug_counter import register_counter, should_execute
 from mlc.diagnostics import CompileError, Diagnostic, Severity
 from mlc.dialects import nn
 from mlc.dialects.loop import KernelOp, LoadOp, StoreOp
@@ -76,6 +77,10 @@ ARENA_BYTES = "arena_bytes"
 ARENA_OFFSETS = "arena_offsets"
 """Kernel attribute: per result, its byte offset in the arena, or NOT_IN_ARENA."""
 IN_PLACE = "in_place"
+
+REUSE_COUNTER = register_counter(
+    "plan-memory-reuse", "plan-memory: a result taking over a dying input's buffer in place"
+)
 """Kernel attribute: per result, the input whose buffer it takes over, or -1."""
 NOT_IN_ARENA = -1
 """The offset of a returned value: the runtime allocates it (or the caller's `out=`)."""
@@ -246,6 +251,7 @@ def in_place_reuses(buffers: Sequence[Buffer]) -> dict[Buffer, tuple[int, Buffer
                 and dying not in taken
                 and dying.end == b.start
                 and why_not_in_place(b.kernel, number, b.result) is None
+                and should_execute(REUSE_COUNTER)
             ):
                 reuses[b] = (number, dying)
                 taken.add(dying)

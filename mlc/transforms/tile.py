@@ -42,6 +42,7 @@ from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, i64
 from xdsl.ir.affine import AffineDimExpr, AffineExpr, AffineSymExpr
 from xdsl.passes import ModulePass
 
+from mlc.debug_counter import decision_number, register_counter, should_execute
 from mlc.diagnostics import emit_remark
 from mlc.dialects.loop import TILE_SIZES, KernelOp, LoadOp, StoreOp
 from mlc.lowering.contraction import Contraction, match_contraction
@@ -51,6 +52,8 @@ from mlc.passes import register_pass
 __all__ = ["DEFAULT_CACHES", "CacheSizes", "TilePass", "TilePlan", "host_caches", "plan_tiles"]
 
 CACHE_LINE = 64
+
+TILE_COUNTER = register_counter("tile", "tile: a kernel given tile sizes")
 
 
 @dataclass(frozen=True)
@@ -242,8 +245,14 @@ class TilePass(ModulePass):
         caches = host_caches()
         for kernel in [k for k in op.walk() if isinstance(k, KernelOp)]:
             plan = plan_tiles(kernel, self.sizes, caches)
-            if plan.tiles is not None:
+            reasons = list(plan.reasons)
+            if plan.tiles is not None and not should_execute(TILE_COUNTER):
+                reasons.append(
+                    f"tiling refused by debug counter '{TILE_COUNTER}' "
+                    f"(decision {decision_number(TILE_COUNTER)})"
+                )
+            elif plan.tiles is not None:
                 kernel.attributes[TILE_SIZES] = DenseArrayBase.from_list(i64, list(plan.tiles))
             if self.remarks:
-                for reason in plan.reasons:
+                for reason in reasons:
                     emit_remark(kernel, reason)

@@ -247,8 +247,8 @@ def test_bisect_finds_the_miscompiled_decision(miscompiling_fuse: None) -> None:
 def test_bisect_says_when_no_decision_is_to_blame(miscompiling_fuse: None) -> None:
     correct = bisect_module.bisect(MISCOMPILED, "decompose,fuse")
     assert correct.failure is None and correct.culprit is None
-    with pytest.raises(ValueError, match="counter: no debug counter named 'tile'"):
-        bisect_module.bisect(MISCOMPILED, "fuse", counter="tile")
+    with pytest.raises(ValueError, match="counter: no debug counter named 'tiles'"):
+        bisect_module.bisect(MISCOMPILED, "fuse", counter="tiles")
 
 
 def test_bisect_command_line(tmp_path: Path) -> None:
