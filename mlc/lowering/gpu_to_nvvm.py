@@ -67,8 +67,8 @@ from mlc.lowering.loop_to_llvm import (
     Schedule,
     SweepPlan,
     _KernelLowering,
+    check_element_types,
     combine,
-    is_supported,
     kernel_symbols,
     reduction_identity,
     register_type,
@@ -115,13 +115,8 @@ def kernels_as_nvvm(module: ModuleOp) -> DeviceModule:
 
 
 def _check_supported(kernel: KernelOp) -> None:
-    for arg in kernel.block.args[kernel.rank :]:
-        if not is_supported(arg.type.element_type):
-            raise CompileError.at(kernel, f"'loop.kernel' op: no GPU lowering for {arg.type}")
+    check_element_types(kernel, "GPU")
     for op in kernel.block.ops:
-        for result in op.results:
-            if not is_supported(result.type):
-                raise CompileError.at(op, f"'{op.name}' op: no GPU lowering for {result.type}")
         if op.name.startswith("math.") and not _nvptx_math(op):
             raise CompileError.at(
                 op, f"'{op.name}' op: no GPU lowering for {op.results[0].type} (no libdevice yet)"

@@ -913,14 +913,20 @@ def lower_kernel(
 
     CompileError, located at the op, for a body op or element type without a lowering.
     """
+    check_element_types(kernel, "LLVM")
+    return _KernelLowering(kernel, name, options).lower()
+
+
+def check_element_types(kernel: KernelOp, target: str) -> None:
+    """CompileError, located, for a tensor or body value of a type the scalar lowering
+    has no registers for (`target` names the lowering in the message)."""
     for arg in kernel.block.args[kernel.rank :]:
         if not is_supported(arg.type.element_type):
-            raise CompileError.at(kernel, f"'loop.kernel' op: no LLVM lowering for {arg.type}")
+            raise CompileError.at(kernel, f"'loop.kernel' op: no {target} lowering for {arg.type}")
     for op in kernel.block.ops:
         for result in op.results:
             if not is_supported(result.type):
-                raise CompileError.at(op, f"'{op.name}' op: no LLVM lowering for {result.type}")
-    return _KernelLowering(kernel, name, options).lower()
+                raise CompileError.at(op, f"'{op.name}' op: no {target} lowering for {result.type}")
 
 
 class _KernelLowering:
