@@ -153,12 +153,10 @@ def test_a_reproducer_without_its_header_is_rejected(tmp_path: Path) -> None:
         Reproducer.read(path)
 
 
-def test_the_command_line_runs_workers_and_writes_a_summary(tmp_path: Path) -> None:
+def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m module args` from the repository root; fails the test unless it exits 0."""
     result = subprocess.run(
-        [
-            *(sys.executable, "-m", "mlc.testing.fuzz", "--count", "4", "--seed", "3"),
-            *("--small", "--jobs", "2", "--out", str(tmp_path)),
-        ],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         check=False,
@@ -166,6 +164,14 @@ def test_the_command_line_runs_workers_and_writes_a_summary(tmp_path: Path) -> N
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_the_command_line_runs_workers_and_writes_a_summary(tmp_path: Path) -> None:
+    run_module(
+        "mlc.testing.fuzz",
+        *("--count", "4", "--seed", "3", "--small", "--jobs", "2", "--out", str(tmp_path)),
+    )
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["programs"] == 4 and summary["failed"] == 0
 
@@ -254,18 +260,11 @@ def test_bisect_says_when_no_decision_is_to_blame(miscompiling_fuse: None) -> No
 def test_bisect_command_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.mlir"
     path.write_text(MISCOMPILED)
-    result = subprocess.run(
-        [
-            *(sys.executable, "-m", "mlc.testing.bisect", str(path)),
-            *(f"--load-pass-plugin={PLUGIN}", "--pipeline", MISCOMPILING_PIPELINE),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-        cwd=ROOT,
+    result = run_module(
+        "mlc.testing.bisect",
+        str(path),
+        *(f"--load-pass-plugin={PLUGIN}", "--pipeline", MISCOMPILING_PIPELINE),
     )
-    assert result.returncode == 0, result.stdout + result.stderr
     assert "3 'fuse' decisions: right with the first 1, wrong with the first 2" in result.stdout
     assert f"{path}:4:3: remark: not fused into kernel #0" in result.stdout
     assert "--debug-counter=fuse-count=1" in result.stdout
