@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 from xdsl.dialects import arith, llvm
 from xdsl.dialects.builtin import DenseArrayBase, VectorType, f32, i32, i64
 from xdsl.ir import Attribute, SSAValue
-from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineDimExpr
+from xdsl.ir.affine import AffineDimExpr
 
 from mlc.dialects.loop import KernelOp, LoadOp, ReduceOp
 
@@ -78,21 +78,17 @@ class Contraction:
 
 
 def _dims_used(kernel: KernelOp, load: LoadOp) -> set[int] | None:
-    """The domain dims a load's indices use, or None where they are not a linear
-    function of the domain (computed indices, divisions, modulos)."""
+    """The domain dims a load's address depends on, or None where it depends on
+    computed (gather) indices. Divisions and remainders of domain dims (a reshaped
+    or transposed operand) are fine: the micro-kernel computes each address."""
     if any(i not in kernel.ivs for i in load.indices):
         return None
-    used: set[int] = set()
-    for result in kernel.domain_map(load).results:
-        for e in result.dfs():
-            if isinstance(e, AffineBinaryOpExpr) and e.kind not in (
-                AffineBinaryOpKind.Add,
-                AffineBinaryOpKind.Mul,
-            ):
-                return None
-            if isinstance(e, AffineDimExpr):
-                used.add(e.position)
-    return used
+    return {
+        e.position
+        for result in kernel.domain_map(load).results
+        for e in result.dfs()
+        if isinstance(e, AffineDimExpr)
+    }
 
 
 def match_contraction(kernel: KernelOp, s: Schedule) -> Contraction | str:
@@ -122,7 +118,7 @@ def match_contraction(kernel: KernelOp, s: Schedule) -> Contraction | str:
             return "an empty tensor"
     used = [_dims_used(kernel, load) for load in loads]
     if None in used:
-        return "an operand index is not linear in the domain"
+        return "an operand is read at computed indices"
     parallel = [d for d in range(kernel.rank) if d != k]
     rows = [d for d in parallel if d in used[0] and d not in used[1]]
     columns = [d for d in parallel if d in used[1] and d not in used[0]]

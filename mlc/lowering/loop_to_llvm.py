@@ -143,6 +143,7 @@ from mlc.diagnostics import CompileError
 from mlc.dialects.loop import KernelOp, LoadOp, ReduceOp, StoreOp, index_range
 from mlc.lowering.codegen_options import DEFAULT_CODEGEN, CodegenOptions
 from mlc.lowering.contraction import Contraction, emit_contraction, match_contraction
+from mlc.lowering.index_exprs import flat_offset
 from mlc.lowering.llvm_math import erf_f32, exp_f32, log_f32, tanh_f32
 from mlc.passes import register_pass
 
@@ -1397,18 +1398,21 @@ class _KernelLowering:
         shape = tensor.get_shape()
         domain_map = self.kernel.domain_map(op)
         symbols = [self.value(i, env) for i in op.indices if i not in self.kernel.ivs]
-        offset: SSAValue | None = None
-        for expr, size in zip(domain_map.results, shape, strict=True):
-            index = self.index(expr, symbols)
-            if clamp and not self.proven_inside(expr, size):
-                index = self.clamp(index, size)
-            if offset is None:
-                offset = index
-            else:  # Horner: ((i0 * size1 + i1) * size2 + i2) ...
-                scaled = self.mul(offset, self.b.constant(size, i64))
-                offset = self.b.add(llvm.AddOp(scaled, index, overflow=NSW))
-        if offset is None:  # rank 0
+        results = domain_map.results
+        if not symbols and 0 not in shape and all(map(self.proven_inside, results, shape)):
+            # One affine expression, in which a reshape's divisions cancel the strides.
+            offset = self.index(flat_offset(results, shape, self.kernel.sizes), [])
+        else:
             offset = self.b.constant(0, i64)
+            for n, (expr, size) in enumerate(zip(results, shape, strict=True)):
+                index = self.index(expr, symbols)
+                if clamp and not self.proven_inside(expr, size):
+                    index = self.clamp(index, size)
+                if n == 0:
+                    offset = index
+                else:  # Horner: ((i0 * size1 + i1) * size2 + i2) ...
+                    scaled = self.mul(offset, self.b.constant(size, i64))
+                    offset = self.b.add(llvm.AddOp(scaled, index, overflow=NSW))
         gep = llvm.GEPOp(
             self.pointers[op.tensor],
             [llvm.GEP_USE_SSA_VAL],

@@ -4,7 +4,9 @@ Every compute primitive has an **iteration space** (`IterationSpace`): its domai
 which dims it reduces, where its result and operands are indexed at each domain
 point. Views (`broadcast_in_dim`, `transpose`, `reshape`, `expand_dims`, `squeeze`,
 `slice`) have no space of their own: a reader goes *through* them by rewriting its
-indices (`view_source_exprs`), so they become index maps, never copies. Generators
+indices (`view_source_exprs`), so they become index maps, never copies; each
+composed map is simplified over the reader's domain (`mlc.lowering.index_exprs`), so
+a reshape read back along the dims it split is a plain strided access again. Generators
 (`splat`, `iota`) become scalar constants and index arithmetic in their readers.
 
 `KernelBuilder` assembles a kernel from member ops placed in a common domain; the
@@ -43,6 +45,7 @@ from xdsl.ir.affine import (
 from xdsl.passes import ModulePass
 
 from mlc.dialects import loop, nn
+from mlc.lowering.index_exprs import simplify_all
 from mlc.passes import register_pass
 
 Exprs = tuple[AffineExpr, ...]
@@ -218,13 +221,18 @@ def _reshape_exprs(exprs: Sequence[AffineExpr], out_shape, in_shape) -> Exprs:
     return tuple(result)
 
 
-def source_of(value: SSAValue, exprs: Sequence[AffineExpr]) -> tuple[SSAValue, Exprs]:
-    """Follows views back to the tensor (and indices) that hold `value` at `exprs`."""
+def source_of(
+    value: SSAValue, exprs: Sequence[AffineExpr], sizes: Sequence[int]
+) -> tuple[SSAValue, Exprs]:
+    """Follows views back to the tensor (and indices) that hold `value` at `exprs`,
+    indices over dims `d` in `[0, sizes[d])`, simplified (see `index_exprs`)."""
     exprs = tuple(exprs)
+    viewed = False
     while isinstance(value.owner, VIEW_OPS) and not is_materialized_view(value.owner):
         exprs = view_source_exprs(value.owner, exprs)
         value = value.owner.operands[0]
-    return value, exprs
+        viewed = True
+    return value, simplify_all(exprs, sizes) if viewed else exprs
 
 
 def source_value(value: SSAValue) -> SSAValue:
@@ -327,7 +335,7 @@ class KernelBuilder:
         `symbols` are computed index values that `exprs` refer to as symbols (a
         gather's row); such a read always loads.
         """
-        value, exprs = source_of(value, exprs)
+        value, exprs = source_of(value, exprs, self.sizes)
         owner = value.owner
         if isinstance(owner, Operation) and self.recomputed(owner):
             return self.inline(owner, exprs, symbols)

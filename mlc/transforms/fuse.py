@@ -235,7 +235,7 @@ def reads_of(op: Operation) -> Iterator[tuple[int, SSAValue, Exprs | None]]:
         if exprs is None:
             yield k, source_value(operand), None
             continue
-        value, source_exprs = source_of(operand, exprs)
+        value, source_exprs = source_of(operand, exprs, space.sizes)
         yield k, value, source_exprs
 
 

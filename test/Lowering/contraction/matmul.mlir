@@ -40,3 +40,39 @@ func.func @mm64(%a: tensor<8x4xf64>, %b: tensor<4x8xf64>) -> tensor<8x8xf64> {
   %y = nn.matmul %a, %b : tensor<8x4xf64>, tensor<4x8xf64> -> tensor<8x8xf64>
   func.return %y : tensor<8x8xf64>
 }
+
+// -----
+
+// Operands read through views are contractions too: A is a [2, 32, 16] tensor
+// read as [64, 16] rows, whose flat offset d0 * 16 + d2 needs no division, and B
+// is a transposed [48, 16] weight.
+// CHECK-LABEL: llvm.func @reshaped_k0(
+// CHECK:       ^pack_full:
+// CHECK:       ^k(%{{.+}}: i64, %c0: vector<16xf32>,
+// CHECK-NOT:     llvm.udiv
+// CHECK:       ^k_end:
+// OFF-LABEL: llvm.func @reshaped_k0(
+// OFF-NOT:   ^pack_full
+func.func @reshaped(%x: tensor<2x32x16xf32>, %w: tensor<48x16xf32>) -> tensor<64x48xf32> {
+  %a = nn.reshape %x : tensor<2x32x16xf32> -> tensor<64x16xf32>
+  %b = nn.transpose %w perm = [1, 0] : tensor<48x16xf32> -> tensor<16x48xf32>
+  %y = nn.matmul %a, %b : tensor<64x16xf32>, tensor<16x48xf32> -> tensor<64x48xf32>
+  func.return %y : tensor<64x48xf32>
+}
+
+// -----
+
+// An operand whose rows are split over two dims (the heads of an attention
+// output, [2, 4, 8, 8] read as [16, 32] rows) is still a contraction: the
+// micro-kernel computes each element's address, divisions included.
+// CHECK-LABEL: llvm.func @heads_k0(
+// CHECK:       ^pack_full:
+// CHECK:       ^k(%{{.+}}: i64, %c0: vector<16xf32>,
+// CHECK:         llvm.udiv
+// CHECK:       ^k_end:
+func.func @heads(%h: tensor<2x4x8x8xf32>, %w: tensor<32x32xf32>) -> tensor<16x32xf32> {
+  %t = nn.transpose %h perm = [0, 2, 1, 3] : tensor<2x4x8x8xf32> -> tensor<2x8x4x8xf32>
+  %a = nn.reshape %t : tensor<2x8x4x8xf32> -> tensor<16x32xf32>
+  %y = nn.matmul %a, %w : tensor<16x32xf32>, tensor<32x32xf32> -> tensor<16x32xf32>
+  func.return %y : tensor<16x32xf32>
+}

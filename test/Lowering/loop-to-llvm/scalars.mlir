@@ -73,20 +73,26 @@ func.func @bools(%a: tensor<5xi1>) -> tensor<5xi1> {
 
 // Index maps become i64 arithmetic and a row-major offset. A floordiv or mod of
 // values the domain proves non-negative is an unsigned division; one that may be
-// negative rounds toward -inf (sdiv, srem and a correction).
+// negative rounds toward -inf (sdiv, srem and a correction). Divisions that the
+// offset cancels are not computed: %x[%k floordiv 4, %k mod 4] is %x + %k.
 // CHECK-LABEL: llvm.func @reshape_k(
-// CHECK:         [[Q:%.+]] = llvm.udiv %d0, {{%.+}} : i64
-// CHECK:         [[R:%.+]] = llvm.urem %d0, {{%.+}} : i64
+// CHECK-DAG:     llvm.udiv %d0, {{%.+}} : i64
+// CHECK-DAG:     llvm.urem %d0, {{%.+}} : i64
 // CHECK:         llvm.getelementptr inbounds %x[{{%.+}}] : (!llvm.ptr, i64) -> !llvm.ptr, f32
-// CHECK:         [[SHIFTED:%.+]] = llvm.add %d0, {{%.+}} overflow<nsw> : i64
-// CHECK:         llvm.sdiv [[SHIFTED]], {{%.+}} : i64
-// CHECK:         llvm.srem [[SHIFTED]], {{%.+}} : i64
+// CHECK:         [[NEGATED:%.+]] = llvm.mul %d0, {{%.+}} overflow<nsw> : i64
+// CHECK:         llvm.sdiv [[NEGATED]], {{%.+}} : i64
+// CHECK:         llvm.srem [[NEGATED]], {{%.+}} : i64
+// CHECK:         llvm.getelementptr inbounds %z[{{%.+}}] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NOT:     llvm.udiv
+// CHECK:         llvm.getelementptr inbounds %x[%d0] : (!llvm.ptr, i64) -> !llvm.ptr, f32
 func.func @reshape(%a: tensor<3x4xf32>, %b: tensor<7xf32>) -> tensor<12xf32> {
   %y = loop.kernel "reshape_k" domain(%k: 12) ins(%x = %a : tensor<3x4xf32>, %z = %b : tensor<7xf32>) outs(%o : tensor<12xf32>) {
-    %v = loop.load %x[%k floordiv 4, %k mod 4] : tensor<3x4xf32>
-    %w = loop.load %z[(%k - 1) floordiv 2 + 1] : tensor<7xf32>
+    %v = loop.load %x[%k mod 3, %k floordiv 3] : tensor<3x4xf32>
+    %w = loop.load %z[(6 - %k) floordiv 2 + 3] : tensor<7xf32>
+    %u = loop.load %x[%k floordiv 4, %k mod 4] : tensor<3x4xf32>
     %r = arith.addf %v, %w : f32
-    loop.store %r, %o[%k] : tensor<12xf32>
+    %s = arith.addf %r, %u : f32
+    loop.store %s, %o[%k] : tensor<12xf32>
   }
   func.return %y : tensor<12xf32>
 }
