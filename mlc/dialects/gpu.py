@@ -10,6 +10,7 @@ whose only GPU-specific parts are the mapping's loops and its block reductions).
     #mlc_gpu.mapping<pointwise, block = 256, grid = 1024>
     #mlc_gpu.mapping<rows, block = 512, grid = 16384>
     #mlc_gpu.mapping<threads, block = 128, grid = 64>
+    #mlc_gpu.mapping<tiles, block = 256, grid = 48, tile = [64, 64, 16]>
 
 * `pointwise`: a kernel without reduction dims. The parallel points, linearised
   row-major (innermost dim fastest: neighbouring threads touch neighbouring
@@ -21,16 +22,22 @@ whose only GPU-specific parts are the mapping's loops and its block reductions).
   one value per warp through shared memory.
 * `threads`: one parallel point per thread (grid-stride, as `pointwise`), the
   reduction sweeps run serially in the thread: for short reductions and
-  contractions (a matmul's output elements), where a block per point would idle.
+  contractions that are not matched as such, where a block per point would idle.
+* `tiles`: a contraction (`C[.., m, n] = sum_k A[.., m, k] * B[.., k, n]` and its
+  epilogue) in output tiles of `tile = [BM, BN, BK]`: each block computes BM x BN
+  outputs, each thread a `THREAD_TILE` x `THREAD_TILE` register tile of them, so
+  `block = BM * BN / THREAD_TILE^2`; K is swept in chunks of BK staged in shared
+  memory. Blocks stride over the output tiles (of every batch point).
 
-`block` is a multiple of the warp size (32) up to 1024; `grid` is at least 1.
+`block` is a multiple of the warp size (32) up to 1024; `grid` is at least 1; only
+`tiles` has (and needs) `tile`.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from xdsl.dialects.builtin import IntAttr, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, IntAttr, StringAttr
 from xdsl.ir import Attribute, Dialect, ParametrizedAttribute
 from xdsl.irdl import irdl_attr_definition
 from xdsl.parser import AttrParser
@@ -40,7 +47,9 @@ from xdsl.utils.exceptions import VerifyException
 WARP_SIZE = 32
 MAX_THREADS_PER_BLOCK = 1024
 MAX_GRID_X = 2**31 - 1
-STRATEGIES = ("pointwise", "rows", "threads")
+STRATEGIES = ("pointwise", "rows", "threads", "tiles")
+THREAD_TILE = 4
+"""Rows and columns of the outputs one thread of a `tiles` block accumulates."""
 
 MAPPING_ATTRIBUTE = "gpu.mapping"
 """The name of the discardable attribute that holds a kernel's mapping."""
@@ -55,11 +64,15 @@ class MappingAttr(ParametrizedAttribute):
     strategy: StringAttr
     block: IntAttr
     grid: IntAttr
+    tile: ArrayAttr[IntAttr]
+    """`[BM, BN, BK]` of a `tiles` mapping; empty for the others."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("block", "grid")
 
-    def __init__(self, strategy: str, block: int, grid: int) -> None:
-        super().__init__(StringAttr(strategy), IntAttr(block), IntAttr(grid))
+    def __init__(self, strategy: str, block: int, grid: int, tile: tuple[int, ...] = ()) -> None:
+        super().__init__(
+            StringAttr(strategy), IntAttr(block), IntAttr(grid), ArrayAttr(IntAttr(t) for t in tile)
+        )
 
     @property
     def threads(self) -> int:
@@ -68,6 +81,11 @@ class MappingAttr(ParametrizedAttribute):
     @property
     def blocks(self) -> int:
         return self.grid.data
+
+    @property
+    def tile_sizes(self) -> tuple[int, ...]:
+        """`(BM, BN, BK)` of a `tiles` mapping, `()` otherwise."""
+        return tuple(t.data for t in self.tile.data)
 
     def verify(self) -> None:
         if self.strategy.data not in STRATEGIES:
@@ -82,10 +100,15 @@ class MappingAttr(ParametrizedAttribute):
             )
         if not 1 <= self.grid.data <= MAX_GRID_X:
             raise VerifyException(f"grid = {self.grid.data}: must be in [1, {MAX_GRID_X}]")
+        if self.strategy.data == "tiles":
+            verify_tile(self.tile_sizes, block)
+        elif self.tile.data:
+            raise VerifyException(f"a '{self.strategy.data}' mapping has no tile")
 
     def print_parameters(self, printer: Printer) -> None:
+        tile = f", tile = [{', '.join(map(str, self.tile_sizes))}]" if self.tile.data else ""
         printer.print_string(
-            f"<{self.strategy.data}, block = {self.block.data}, grid = {self.grid.data}>"
+            f"<{self.strategy.data}, block = {self.block.data}, grid = {self.grid.data}{tile}>"
         )
 
     @classmethod
@@ -98,7 +121,44 @@ class MappingAttr(ParametrizedAttribute):
                 parser.parse_keyword(key)
                 parser.parse_punctuation("=")
                 values.append(IntAttr(parser.parse_integer(allow_boolean=False)))
-        return [StringAttr(strategy), *values]
+            tile: list[IntAttr] = []
+            if parser.parse_optional_punctuation(","):
+                parser.parse_keyword("tile")
+                parser.parse_punctuation("=")
+                tile = parser.parse_comma_separated_list(
+                    parser.Delimiter.SQUARE,
+                    lambda: IntAttr(parser.parse_integer(allow_boolean=False)),
+                )
+        return [StringAttr(strategy), *values, ArrayAttr(tile)]
+
+
+def tile_threads(m: int, n: int) -> int:
+    """Threads of a `tiles` block computing an `m` x `n` output tile."""
+    return (m // THREAD_TILE) * (n // THREAD_TILE)
+
+
+def verify_tile(tile: tuple[int, ...], block: int | None = None) -> None:
+    """VerifyException unless `tile` is a valid `[BM, BN, BK]` (for `block` threads)."""
+    if len(tile) != 3:
+        raise VerifyException(f"tile = {list(tile)}: a 'tiles' mapping needs [BM, BN, BK]")
+    m, n, k = tile
+    if m <= 0 or n <= 0 or m % THREAD_TILE or n % THREAD_TILE or k <= 0:
+        raise VerifyException(
+            f"tile = {list(tile)}: BM and BN must be positive multiples of {THREAD_TILE}, "
+            "BK positive"
+        )
+    threads = tile_threads(m, n)
+    if threads % WARP_SIZE or threads > MAX_THREADS_PER_BLOCK:
+        raise VerifyException(
+            f"tile = {list(tile)}: {m} x {n} outputs in {THREAD_TILE} x {THREAD_TILE} per thread "
+            f"is {threads} threads, not a multiple of {WARP_SIZE} in [{WARP_SIZE}, "
+            f"{MAX_THREADS_PER_BLOCK}]"
+        )
+    if block is not None and block != threads:
+        raise VerifyException(
+            f"block = {block}: a {m} x {n} tile has {threads} threads "
+            f"({THREAD_TILE} x {THREAD_TILE} outputs each)"
+        )
 
 
 MLC_GPU = Dialect("mlc_gpu", [], [MappingAttr])

@@ -54,12 +54,14 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.llvm import IntToPtrOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.ir.affine import AffineDimExpr
 from xdsl.passes import ModulePass
 
 from mlc.diagnostics import CompileError
-from mlc.dialects.gpu import MAPPING_ATTRIBUTE, WARP_SIZE, MappingAttr
-from mlc.dialects.loop import KernelOp, ReduceOp
+from mlc.dialects.gpu import MAPPING_ATTRIBUTE, THREAD_TILE, WARP_SIZE, MappingAttr
+from mlc.dialects.loop import KernelOp, LoadOp, ReduceOp
 from mlc.lowering.codegen_options import DEFAULT_CODEGEN
+from mlc.lowering.contraction import Contraction, match_contraction
 from mlc.lowering.loop_to_llvm import (
     NSW,
     PTR,
@@ -88,10 +90,12 @@ _SHUFFLE_SUFFIX = {"f32": "f32", "i32": "i32"}
 @dataclass(frozen=True)
 class DeviceModule:
     """The device code of a program: `module` holds the kernels' `llvm.func`s and
-    their shared globals; `kernels[name]` is the loop.kernel each function runs."""
+    their shared globals; `kernels[name]` is the loop.kernel each function runs,
+    `shared_bytes[name]` the static shared memory it declares."""
 
     module: ModuleOp
     kernels: dict[str, KernelOp]
+    shared_bytes: dict[str, int]
 
 
 def mapping_of(kernel: KernelOp) -> MappingAttr:
@@ -107,11 +111,18 @@ def kernels_as_nvvm(module: ModuleOp) -> DeviceModule:
     """One kernel `llvm.func` per mapped `loop.kernel` of `module`, in a new module."""
     device = ModuleOp([])
     kernels: dict[str, KernelOp] = {}
+    shared: dict[str, int] = {}
     for kernel, name in kernel_symbols(module).items():
-        for op in _GpuKernelLowering(kernel, name, mapping_of(kernel)).lower():
+        ops = _GpuKernelLowering(kernel, name, mapping_of(kernel)).lower()
+        for op in ops:
             device.body.block.add_op(op)
         kernels[name] = kernel
-    return DeviceModule(device, kernels)
+        shared[name] = sum(
+            op.global_type.size.data * op.global_type.type.bitwidth // 8
+            for op in ops
+            if isinstance(op, llvm.GlobalOp)
+        )
+    return DeviceModule(device, kernels, shared)
 
 
 def _check_supported(kernel: KernelOp) -> None:
@@ -193,6 +204,14 @@ class _GpuKernelLowering(_KernelLowering):
         self.b = FunctionBuilder(Region(entry), entry)
         self.pointers = dict(zip(tensors, entry.args, strict=True))
         self.shared: list[llvm.GlobalOp] = []
+        self.contraction: Contraction | None = None
+        if mapping.strategy.data == "tiles":
+            matched = match_contraction(kernel, self.schedule)
+            if isinstance(matched, str):
+                raise CompileError.at(
+                    kernel, f"'loop.kernel' op: a 'tiles' mapping needs a contraction: {matched}"
+                )
+            self.contraction = matched
 
     # -- the kernel ----------------------------------------------------------
 
@@ -204,19 +223,22 @@ class _GpuKernelLowering(_KernelLowering):
         parallel = [d for d in range(self.kernel.rank) if d not in self.kernel.reduced]
         points = math.prod(self.kernel.sizes[d] for d in parallel)
         threads, blocks = self.mapping.threads, self.mapping.blocks
-        if self.mapping.strategy.data == "rows":
-            first, step = block_id, blocks
+        if self.contraction is not None:
+            self.tiles(block_id)
         else:
-            gid = b.add(llvm.MulOp(block_id, b.constant(threads, i64), overflow=NSW))
-            first = b.add(llvm.AddOp(gid, self.tid, overflow=NSW))
-            step = threads * blocks
+            if self.mapping.strategy.data == "rows":
+                first, step = block_id, blocks
+            else:
+                gid = b.add(llvm.MulOp(block_id, b.constant(threads, i64), overflow=NSW))
+                first = b.add(llvm.AddOp(gid, self.tid, overflow=NSW))
+                step = threads * blocks
 
-        def at_point(p: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
-            self.delinearize(p, parallel)
-            self.point()
-            return carried
+            def at_point(p: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+                self.delinearize(p, parallel)
+                self.point()
+                return carried
 
-        self.strided("p", first, points, step, [], at_point)
+            self.strided("p", first, points, step, [], at_point)
         b.add(llvm.ReturnOp())
         entry = b.region.blocks[0]
         function = llvm.FuncOp(
@@ -264,11 +286,20 @@ class _GpuKernelLowering(_KernelLowering):
 
     def delinearize(self, linear: SSAValue, dims: Sequence[int]) -> None:
         """Sets `self.dims` for `dims` from their row-major linear index."""
-        for d in reversed(dims):
-            size = self.b.constant(self.kernel.sizes[d], i64)
-            self.dims[d] = self.b.add(llvm.URemOp(linear, size)) if d != dims[0] else linear
-            if d != dims[0]:
-                linear = self.b.add(llvm.UDivOp(linear, size))
+        for d, value in zip(
+            dims, self.split(linear, [self.kernel.sizes[d] for d in dims]), strict=True
+        ):
+            self.dims[d] = value
+
+    def split(self, linear: SSAValue, sizes: Sequence[int]) -> list[SSAValue]:
+        """The row-major coordinates of `linear` in a grid of `sizes` (the first one
+        unbounded: no remainder taken)."""
+        coordinates: list[SSAValue] = []
+        for n in range(len(sizes) - 1, 0, -1):
+            size = self.b.constant(sizes[n], i64)
+            coordinates.append(self.b.add(llvm.URemOp(linear, size)))
+            linear = self.b.add(llvm.UDivOp(linear, size))
+        return [linear, *reversed(coordinates)] if sizes else []
 
     # -- block-wide sweeps (the rows strategy) ---------------------------------
 
@@ -344,6 +375,160 @@ class _GpuKernelLowering(_KernelLowering):
             total = slot if total is None else self.combined(op, total, slot)
         b.add(llvm.CallIntrinsicOp("llvm.nvvm.barrier0", [], []))
         return total
+
+    # -- contraction tiles (the tiles strategy) ----------------------------------
+
+    def tiles(self, block_id: SSAValue) -> None:
+        """Blocks stride over the output tiles (batch point, tile row, tile column);
+        each sweeps K in chunks: stage the A and B chunks in shared memory, barrier,
+        accumulate the thread's register tile from them, barrier (before the next
+        chunk overwrites them); then the epilogue per output it holds."""
+        b, c = self.b, self.contraction
+        bm, bn, bk = self.mapping.tile_sizes
+        sizes = self.kernel.sizes
+        grid = [
+            *(sizes[d] for d in c.batch),
+            -(-sizes[c.m] // bm),
+            -(-sizes[c.n] // bn),
+        ]
+        # One padding column: the stride of a shared row is odd, so a warp walking
+        # down either operand's column hits 32 different banks.
+        a_tile = self.shared_array(f"{self.name}_tile_a", f32, bm * (bk + 1))
+        b_tile = self.shared_array(f"{self.name}_tile_b", f32, bk * (bn + 1))
+        columns = b.constant(bn // THREAD_TILE, i64)
+        tx, ty = b.add(llvm.URemOp(self.tid, columns)), b.add(llvm.UDivOp(self.tid, columns))
+        rows = [self.offset(ty, i * bm // THREAD_TILE) for i in range(THREAD_TILE)]
+        cols = [self.offset(tx, j * bn // THREAD_TILE) for j in range(THREAD_TILE)]
+
+        def at_tile(t: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            *batch, tile_m, tile_n = self.split(t, grid)
+            for d, value in zip(c.batch, batch, strict=True):
+                self.dims[d] = value
+            row0 = self.mul(tile_m, b.constant(bm, i64))
+            col0 = self.mul(tile_n, b.constant(bn, i64))
+
+            def chunk(kc: SSAValue, accs: list[SSAValue]) -> list[SSAValue]:
+                k0 = self.mul(kc, b.constant(bk, i64))
+                self.stage(c.lhs, c.m, a_tile, row0, k0, (bm, bk + 1, 1))
+                self.stage(c.rhs, c.n, b_tile, col0, k0, (bn, 1, bn + 1))
+                b.add(llvm.CallIntrinsicOp("llvm.nvvm.barrier0", [], []))
+
+                def step(kk: SSAValue, accs: list[SSAValue]) -> list[SSAValue]:
+                    b_row = self.mul(kk, b.constant(bn + 1, i64))
+                    a = [self.shared_load(a_tile, self.offset(kk, 0, r, bk + 1)) for r in rows]
+                    w = [self.shared_load(b_tile, self.offset(b_row, 0, col)) for col in cols]
+                    return [
+                        b.add(llvm.FMAOp(a[n // THREAD_TILE], w[n % THREAD_TILE], acc))
+                        for n, acc in enumerate(accs)
+                    ]
+
+                zero = b.constant(0, i64)
+                accs = b.loop("kk", zero, b.constant(bk, i64), accs, step)
+                b.add(llvm.CallIntrinsicOp("llvm.nvvm.barrier0", [], []))
+                return accs
+
+            chunks = b.constant(-(-sizes[c.k] // bk), i64)
+            zeros = [b.constant(0.0, f32)] * THREAD_TILE**2
+            names = [f"c{i}_{j}" for i in range(THREAD_TILE) for j in range(THREAD_TILE)]
+            accs = b.loop("k_chunk", b.constant(0, i64), chunks, zeros, chunk, names)
+            for n, acc in enumerate(accs):
+                row = self.offset(row0, 0, rows[n // THREAD_TILE])
+                col = self.offset(col0, 0, cols[n % THREAD_TILE])
+                self.tile_output(row, col, acc, (bm, bn))
+            return carried
+
+        self.strided("tile", block_id, math.prod(grid), self.mapping.blocks, [], at_tile)
+
+    def offset(
+        self, base: SSAValue, constant: int, index: SSAValue | None = None, scale: int = 1
+    ) -> SSAValue:
+        """`base + constant`, plus `index * scale` when given."""
+        b = self.b
+        value = base
+        if index is not None:
+            scaled = index if scale == 1 else self.mul(index, b.constant(scale, i64))
+            value = b.add(llvm.AddOp(value, scaled, overflow=NSW))
+        if constant:
+            value = b.add(llvm.AddOp(value, b.constant(constant, i64), overflow=NSW))
+        return value
+
+    def bounded(self, d: int, index: SSAValue, tile: int) -> SSAValue | None:
+        """Sets dim `d` to `index` clamped into it (loads stay in the tensor) and
+        returns whether `index` is inside; None where tiles of `tile` divide the dim."""
+        size = self.kernel.sizes[d]
+        if size % tile == 0:
+            self.dims[d] = index
+            return None
+        last = self.b.constant(size - 1, i64)
+        self.dims[d] = self.b.intrinsic("llvm.umin.i64", [index, last], i64)
+        return self.b.icmp("ult", index, self.b.constant(size, i64))
+
+    def stage(
+        self,
+        load: LoadOp,
+        d: int,
+        tile: SSAValue,
+        first: SSAValue,
+        k0: SSAValue,
+        shape: tuple[int, int, int],
+    ) -> None:
+        """Copies the `extent` x BK chunk of operand `load` (rows of dim `d` from
+        `first`, K from `k0`) into shared `tile[r * row_stride + kk * k_stride]`,
+        zero outside the tensor. Threads take consecutive elements in the operand's
+        innermost memory dim, so a warp's loads coalesce."""
+        b, k = self.b, self.contraction.k
+        extent, row_stride, k_stride = shape
+        bk = self.mapping.tile_sizes[2]
+        last = self.kernel.domain_map(load).results[-1]
+        k_innermost = any(isinstance(e, AffineDimExpr) and e.position == k for e in last.dfs())
+
+        def element(e: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            r, kk = (
+                self.split(e, [extent, bk]) if k_innermost else self.split(e, [bk, extent])[::-1]
+            )
+            inside = [
+                self.bounded(d, self.offset(first, 0, r), extent),
+                self.bounded(k, self.offset(k0, 0, kk), bk),
+            ]
+            value = self.load(load, {})
+            for check in filter(None, inside):
+                value = b.select(check, value, b.constant(0.0, f32))
+            slot = self.offset(self.mul(r, b.constant(row_stride, i64)), 0, kk, k_stride)
+            b.add(llvm.StoreOp(value, self.shared_slot(tile, slot, f32)))
+            return carried
+
+        self.strided(
+            f"stage_{load.tensor.name_hint or 'x'}",
+            self.tid,
+            extent * bk,
+            self.mapping.threads,
+            [],
+            element,
+        )
+
+    def shared_load(self, tile: SSAValue, index: SSAValue) -> SSAValue:
+        return self.b.add(llvm.LoadOp(self.shared_slot(tile, index, f32), f32))
+
+    def tile_output(
+        self, row: SSAValue, col: SSAValue, acc: SSAValue, tile: tuple[int, int]
+    ) -> None:
+        """The epilogue (the body after the reduce: bias, activation, store) at output
+        (`row`, `col`), skipped outside the output."""
+        b, c = self.b, self.contraction
+        inside = [self.bounded(c.m, row, tile[0]), self.bounded(c.n, col, tile[1])]
+        checks = [v for v in inside if v is not None]
+        done = None
+        if checks:
+            condition = checks[0] if len(checks) == 1 else b.add(llvm.AndOp(*checks))
+            store, done = b.new_block("epilogue"), b.new_block("epilogue_done")
+            b.add(llvm.CondBrOp(condition, store, [], done, []))
+            b.enter(store)
+        env = {c.reduce.result: acc}
+        self.emit_stage(0, env)
+        self.emit_stage(1, env)
+        if done is not None:
+            b.add(llvm.BrOp(done))
+            b.enter(done)
 
     def shared_array(self, name: str, t: Attribute, count: int) -> SSAValue:
         """The address of a new `[count x t]` array in shared memory."""

@@ -6,7 +6,8 @@ holds every kernel to its architecture's limits, as a located CompileError on it
 `loop.kernel` that says what to change, rather than a failed launch:
 
 * threads per block (`#mlc_gpu.mapping`'s `block`) against `max_threads_per_block`;
-* static shared memory (its block reductions' slots) against `max_static_shared`;
+* static shared memory (its block reductions' slots, its contraction tiles) against
+  `max_static_shared`;
 * registers per thread, read back from `ptxas -v --gpu-name sm_XX` where `ptxas`
   is on PATH: more than the block can be given (`registers_per_sm // block`, and
   at most 255) means the launch would fail.
@@ -21,7 +22,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from xdsl.dialects import llvm
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 
 from mlc.diagnostics import CompileError, Diagnostic, Severity
@@ -83,29 +83,31 @@ def compile_ptx(device: DeviceModule, arch: str) -> str:
 
 def check_static_resources(device: DeviceModule, arch: GpuArch) -> None:
     """Threads per block and shared memory of every kernel against `arch`."""
-    shared: dict[str, int] = {}
-    for op in device.module.ops:
-        if isinstance(op, llvm.GlobalOp) and op.addr_space.value.data == 3:
-            kernel = op.sym_name.data.rsplit("_reduce", 1)[0]
-            shared[kernel] = shared.get(kernel, 0) + _array_bytes(op.global_type)
     for name, kernel in device.kernels.items():
         mapping = mapping_of(kernel)
         if mapping.threads > arch.max_threads_per_block:
             raise CompileError.at(
                 kernel,
                 f"kernel '{name}': {mapping.threads} threads per block exceed {arch.name}'s "
-                f"{arch.max_threads_per_block}; lower map-to-gpu's block/row-block",
+                f"{arch.max_threads_per_block}; lower map-to-gpu's {_knobs(mapping)}",
             )
-        if shared.get(name, 0) > arch.max_static_shared:
+        shared = device.shared_bytes.get(name, 0)
+        if shared > arch.max_static_shared:
+            remedy = (
+                "use smaller map-to-gpu tile-m/tile-n/tile-k"
+                if mapping.strategy.data == "tiles"
+                else "use fewer threads per block"
+            )
             raise CompileError.at(
                 kernel,
-                f"kernel '{name}': {shared[name]} bytes of shared memory exceed {arch.name}'s "
-                f"{arch.max_static_shared} per block; use fewer threads per block",
+                f"kernel '{name}': {shared} bytes of shared memory exceed {arch.name}'s "
+                f"{arch.max_static_shared} per block; {remedy}",
             )
 
 
-def _array_bytes(t: llvm.LLVMArrayType) -> int:
-    return t.size.data * t.type.bitwidth // 8
+def _knobs(mapping: MappingAttr) -> str:
+    """The map-to-gpu options that set a kernel's threads per block."""
+    return "tile-m/tile-n" if mapping.strategy.data == "tiles" else "block/row-block"
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ def check_registers(device: DeviceModule, usage: dict[str, KernelUsage], arch: G
                 kernel,
                 f"kernel '{name}': {usage[name].registers} registers per thread, but a block of "
                 f"{mapping.threads} threads on {arch.name} gets at most {available}; lower "
-                "map-to-gpu's block/row-block",
+                f"map-to-gpu's {_knobs(mapping)}",
             )
 
 

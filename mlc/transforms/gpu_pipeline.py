@@ -43,13 +43,25 @@ class GpuPipelinePass(ModulePass):
     row_block: int = field(
         default=0, metadata={"help": "map-to-gpu: threads per block of row kernels"}
     )
+    tile_m: int = field(default=0, metadata={"help": "map-to-gpu: output tile rows"})
+    tile_n: int = field(default=0, metadata={"help": "map-to-gpu: output tile columns"})
+    tile_k: int = field(default=0, metadata={"help": "map-to-gpu: K chunk of contractions"})
 
     def __post_init__(self) -> None:
         gpu_arch(self.arch)
         self.passes()  # reject bad map-to-gpu options before the pass runs
 
     def passes(self) -> tuple[ModulePass, ...]:
-        return (CpuPipelinePass(), MapToGpuPass(block=self.block, row_block=self.row_block))
+        return (
+            CpuPipelinePass(),
+            MapToGpuPass(
+                block=self.block,
+                row_block=self.row_block,
+                tile_m=self.tile_m,
+                tile_n=self.tile_n,
+                tile_k=self.tile_k,
+            ),
+        )
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for p in self.passes():

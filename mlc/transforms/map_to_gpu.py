@@ -11,10 +11,17 @@ heuristic (`choose_mapping`, which also says why):
 * reduction dims of at least `ROW_MIN` points -> `rows`: one block per row, of
   `row_block` threads (default: the row size rounded up to a warp, between 32 and
   `ROW_BLOCK_MAX`), and one block per row up to the grid limit;
-* shorter reductions (and contractions, whose reductions are short next to their
-  output) -> `threads`: one output point per thread, the reduction serial in it. A
-  contraction is thus a simple one-thread-per-output kernel: no shared-memory tiles
-  yet (a later step, with tensor cores).
+* contractions that `match_contraction` recognises (matmul, batched matmul,
+  linear with its bias and activation) -> `tiles`, checked first: 64 x 64 output
+  tiles (`TILE_MN`) of 256 threads, each accumulating 4 x 4 outputs in registers,
+  K swept in chunks of 16 (`TILE_K`) staged in shared memory (8.5 KiB a block).
+  Every A and B element a block loads from global memory then serves 64 FMAs
+  (and each thread does 2 FMAs per shared load), against one for a thread per
+  output; a 16-deep chunk keeps a block's shared memory small enough for several
+  blocks per SM. A dim of at most 32 gets a 32-wide tile (fewer idle threads on a skinny matrix);
+  blocks cover the tiles of every batch point, grid-stride beyond `max-grid`;
+* other reductions shorter than `ROW_MIN` -> `threads`: one output point per
+  thread, the reduction serial in it.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from dataclasses import dataclass, field
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import VerifyException
 
 from mlc.dialects.gpu import (
     MAPPING_ATTRIBUTE,
@@ -32,8 +40,12 @@ from mlc.dialects.gpu import (
     MAX_THREADS_PER_BLOCK,
     WARP_SIZE,
     MappingAttr,
+    tile_threads,
+    verify_tile,
 )
 from mlc.dialects.loop import KernelOp
+from mlc.lowering.contraction import Contraction, match_contraction
+from mlc.lowering.loop_to_llvm import schedule
 from mlc.passes import register_pass
 
 SM_COUNT = 132
@@ -44,6 +56,12 @@ ROW_MIN = 128
 """Rows at least this long get a block each; shorter ones a thread each."""
 ROW_BLOCK_MAX = 512
 """Threads per row block by default: a 4096-float row is 8 floats per thread."""
+TILE_MN = 64
+"""Output tile rows and columns of a contraction (256 threads of 4 x 4 outputs)."""
+SKINNY = 32
+"""A contraction dim at most this long gets a tile of this size instead."""
+TILE_K = 16
+"""Depth of the K chunks a contraction's block stages in shared memory."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,9 @@ class GpuMappingOptions:
     block: int = 0
     row_block: int = 0
     max_grid: int = 0
+    tile_m: int = 0
+    tile_n: int = 0
+    tile_k: int = 0
 
 
 def choose_mapping(kernel: KernelOp, options: GpuMappingOptions) -> tuple[MappingAttr, str]:
@@ -60,6 +81,9 @@ def choose_mapping(kernel: KernelOp, options: GpuMappingOptions) -> tuple[Mappin
     parallel = math.prod(s for d, s in enumerate(kernel.sizes) if d not in kernel.reduced)
     row = math.prod(kernel.sizes[d] for d in kernel.reduced)
     max_grid = options.max_grid or MAX_GRID_X
+    contraction = match_contraction(kernel, schedule(kernel))
+    if isinstance(contraction, Contraction):
+        return _tiles(kernel, contraction, options, max_grid)
     if kernel.reduced and row >= ROW_MIN:
         block = options.row_block or min(ROW_BLOCK_MAX, _round_to_warp(row))
         grid = max(1, min(parallel, max_grid))
@@ -75,6 +99,25 @@ def choose_mapping(kernel: KernelOp, options: GpuMappingOptions) -> tuple[Mappin
     return MappingAttr("pointwise", block, grid), reason
 
 
+def _tiles(
+    kernel: KernelOp, c: Contraction, options: GpuMappingOptions, max_grid: int
+) -> tuple[MappingAttr, str]:
+    sizes = kernel.sizes
+
+    def tile(option: int, dim: int) -> int:
+        return option or (SKINNY if sizes[dim] <= SKINNY else TILE_MN)
+
+    m, n, k = tile(options.tile_m, c.m), tile(options.tile_n, c.n), options.tile_k or TILE_K
+    count = math.prod(sizes[d] for d in c.batch) * -(-sizes[c.m] // m) * -(-sizes[c.n] // n)
+    threads = tile_threads(m, n)
+    grid = max(1, min(count, max_grid))
+    reason = (
+        f"a {sizes[c.m]}x{sizes[c.n]}x{sizes[c.k]} contraction: {count} tiles of {m}x{n} "
+        f"outputs, {threads} threads each, K in shared chunks of {k}"
+    )
+    return MappingAttr("tiles", threads, grid, (m, n, k)), reason
+
+
 def _round_to_warp(n: int) -> int:
     return min(MAX_THREADS_PER_BLOCK, max(WARP_SIZE, -(-n // WARP_SIZE) * WARP_SIZE))
 
@@ -84,9 +127,10 @@ def _round_to_warp(n: int) -> int:
 class MapToGpuPass(ModulePass):
     """Records on each loop.kernel how it runs on a GPU (#mlc_gpu.mapping).
 
-    Point-wise kernels become grid-stride loops, long row reductions one block per
-    row, short ones one thread per output point; a kernel that already has a
-    mapping keeps it. See `mlc/transforms/map_to_gpu.py` for the heuristic.
+    Point-wise kernels become grid-stride loops, contractions (matmul, linear)
+    shared-memory tiles, long row reductions one block per row, short ones one
+    thread per output point; a kernel that already has a mapping keeps it. See
+    `mlc/transforms/map_to_gpu.py` for the heuristic.
     """
 
     name = "map-to-gpu"
@@ -98,6 +142,16 @@ class MapToGpuPass(ModulePass):
         default=0, metadata={"help": "threads per block of row kernels (0: from the row size)"}
     )
     max_grid: int = field(default=0, metadata={"help": "most blocks per kernel (0: no limit)"})
+    tile_m: int = field(
+        default=0, metadata={"help": "output tile rows of contractions (0: 64, or 32 if M <= 32)"}
+    )
+    tile_n: int = field(
+        default=0,
+        metadata={"help": "output tile columns of contractions (0: 64, or 32 if N <= 32)"},
+    )
+    tile_k: int = field(
+        default=0, metadata={"help": "K chunk of contractions staged in shared memory (0: 16)"}
+    )
 
     def __post_init__(self) -> None:
         for key in ("block", "row_block"):
@@ -109,9 +163,20 @@ class MapToGpuPass(ModulePass):
                 )
         if self.max_grid < 0:
             raise ValueError(f"max_grid: {self.max_grid} must be >= 0")
+        if self.tile_m or self.tile_n or self.tile_k:
+            try:  # the defaults stand in for the sizes left to choose
+                verify_tile((self.tile_m or SKINNY, self.tile_n or SKINNY, self.tile_k or TILE_K))
+                verify_tile((self.tile_m or TILE_MN, self.tile_n or TILE_MN, self.tile_k or 1))
+            except VerifyException as error:
+                raise ValueError(f"tile-m/tile-n/tile-k: {error}") from None
+
+    def options(self) -> GpuMappingOptions:
+        return GpuMappingOptions(
+            self.block, self.row_block, self.max_grid, self.tile_m, self.tile_n, self.tile_k
+        )
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        options = GpuMappingOptions(self.block, self.row_block, self.max_grid)
+        options = self.options()
         for kernel in op.walk():
             if isinstance(kernel, KernelOp) and MAPPING_ATTRIBUTE not in kernel.attributes:
                 kernel.attributes[MAPPING_ATTRIBUTE] = choose_mapping(kernel, options)[0]

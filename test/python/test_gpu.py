@@ -5,16 +5,16 @@ the CUDA runtime's errors without a GPU, and execution against the interpreter.
   gpu-to-nvvm lit tests is compiled to PTX and assembled by `ptxas --gpu-name`
   sm_80 and sm_90: the PTX the test suite produces (skipped, with the reason,
   where ptxas is not on PATH).
-* Point-wise and thread-per-point kernels run thread by thread on the CPU (their
-  `tid.x`/`ctaid.x` made parameters) and match the interpreter: the grid-stride
-  loops cover every point once. Row kernels (barriers, shuffles) cannot run so.
+* Every strategy runs on the CPU in `mlc.testing.gpu_emulator` (one OS thread per
+  GPU thread, barriers, warp shuffles and shared memory emulated) and matches the
+  interpreter: grid-stride loops, block reductions, contraction tiles with odd
+  sizes.
 * Execution tests run each example with `mlc.compile(target="cuda")` and compare
   with the interpreter; they skip, saying why, without a CUDA GPU.
 """
 
 from __future__ import annotations
 
-import ctypes
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_cpu_kernels import EXAMPLES, as_tuple, assert_close, reduction_length
-from xdsl.dialects import llvm
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, i32
+from xdsl.dialects.builtin import ModuleOp
 
 import mlc
 from mlc.api import parse, run_pipeline
@@ -32,7 +31,6 @@ from mlc.dialects.gpu import MappingAttr
 from mlc.dialects.loop import KernelOp
 from mlc.interpreter import lookup_function, random_inputs, run
 from mlc.lowering.gpu_to_nvvm import kernels_as_nvvm, mapping_of
-from mlc.lowering.loop_to_llvm import kernel_symbols
 from mlc.lowering.ptx import (
     ARCHS,
     GpuArch,
@@ -43,9 +41,9 @@ from mlc.lowering.ptx import (
     gpu_arch,
     ptxas_usage,
 )
-from mlc.runtime.cpu import compile_object, host_program, kernel_signature
 from mlc.runtime.cuda import CudaUnavailable, cuda_available
-from mlc.runtime.native import _Library
+from mlc.testing import gpu_emulator
+from mlc.testing.gpu_emulator import EmulationError, run_emulated
 from mlc.transforms.gpu_pipeline import GpuPipelinePass
 from mlc.transforms.map_to_gpu import GpuMappingOptions, choose_mapping
 
@@ -112,6 +110,39 @@ def test_choose_mapping(text, strategy, block, grid, reason) -> None:
     mapping, why = choose_mapping(kernel_of(text), GpuMappingOptions())
     assert mapping == MappingAttr(strategy, block, grid)
     assert reason in why
+
+
+def matmul(m: int, k: int, n: int) -> str:
+    a, b, c = f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>"
+    return (
+        f"func.func @f(%a: {a}, %b: {b}) -> {c} {{\n"
+        f"  %y = nn.matmul %a, %b : {a}, {b} -> {c}\n  func.return %y : {c}\n}}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "tile", "grid"),
+    [
+        (matmul(70, 37, 50), (64, 64, 16), 2),
+        (matmul(4096, 4096, 4096), (64, 64, 16), 4096),
+        (matmul(8, 512, 1000), (32, 64, 16), 16),
+        (matmul(1000, 512, 20), (64, 32, 16), 16),
+    ],
+)
+def test_contractions_get_tiles(text, tile, grid) -> None:
+    mapping, why = choose_mapping(kernel_of(text), GpuMappingOptions())
+    assert mapping == MappingAttr("tiles", tile[0] * tile[1] // 16, grid, tile)
+    assert f"tiles of {tile[0]}x{tile[1]} outputs" in why
+
+
+def test_tile_options_override_the_heuristic() -> None:
+    options = GpuMappingOptions(max_grid=3, tile_m=128, tile_n=32, tile_k=4)
+    mapping, _ = choose_mapping(kernel_of(matmul(70, 37, 50)), options)
+    assert mapping == MappingAttr("tiles", 256, 2, (128, 32, 4))
+    with pytest.raises(
+        ValueError, match=r"tile-m/tile-n/tile-k: tile = \[32, 32, -1\]: .*BK positive"
+    ):
+        GpuPipelinePass(tile_k=-1)
 
 
 def test_mapping_options_override_the_heuristic() -> None:
@@ -242,83 +273,84 @@ def test_long_rows_and_many_points_on_the_gpu() -> None:
     np.testing.assert_allclose(exe.f(x), expected, rtol=1e-5, atol=1e-7)
 
 
-# -- thread-serial emulation on the CPU ------------------------------------------------
+# -- emulation on the CPU ----------------------------------------------------------
 
-LINEAR = """func.func @linear(%x: tensor<24x48xf32>, %w: tensor<40x48xf32>, %b: tensor<40xf32>) -> tensor<24x40xf32> {
-  %h = nn.linear %x, %w, %b : tensor<24x48xf32>, tensor<40x48xf32>, tensor<40xf32> -> tensor<24x40xf32>
-  %y = nn.gelu %h : tensor<24x40xf32>
-  func.return %y : tensor<24x40xf32>
+LINEAR = """func.func @linear(%x: tensor<70x37xf32>, %w: tensor<50x37xf32>, %b: tensor<50xf32>) -> tensor<70x50xf32> {
+  %h = nn.linear %x, %w, %b : tensor<70x37xf32>, tensor<50x37xf32>, tensor<50xf32> -> tensor<70x50xf32>
+  %y = nn.gelu %h : tensor<70x50xf32>
+  func.return %y : tensor<70x50xf32>
+}"""
+MATMUL = """func.func @mm(%a: tensor<70x37xf32>, %b: tensor<37x50xf32>) -> tensor<70x50xf32> {
+  %y = nn.matmul %a, %b : tensor<70x37xf32>, tensor<37x50xf32> -> tensor<70x50xf32>
+  func.return %y : tensor<70x50xf32>
+}"""
+LAYER_NORM = """func.func @ln(%x: tensor<3x200xf32>, %w: tensor<200xf32>, %b: tensor<200xf32>) -> tensor<3x200xf32> {
+  %y = nn.layer_norm %x, %w, %b axes = [1] eps = 1.0e-05 : tensor<3x200xf32>, tensor<200xf32>, tensor<200xf32> -> tensor<3x200xf32>
+  func.return %y : tensor<3x200xf32>
+}"""
+INT_ROW_SUM = """func.func @rowsum(%x: tensor<3x200xi32>) -> tensor<3xi32> {
+  %y = nn.reduce_sum %x axes = [1] : tensor<3x200xi32> -> tensor<3xi32>
+  func.return %y : tensor<3xi32>
+}"""
+BATCHED = """func.func @bmm(%a: tensor<3x33x20xf32>, %b: tensor<3x20x65xf32>) -> tensor<3x33x65xf32> {
+  %y = nn.matmul %a, %b : tensor<3x33x20xf32>, tensor<3x20x65xf32> -> tensor<3x33x65xf32>
+  func.return %y : tensor<3x33x65xf32>
 }"""
 
 
-def emulated(function: llvm.FuncOp) -> llvm.FuncOp:
-    """`function` with `tid.x` and `ctaid.x` as two trailing i32 parameters, so the
-    CPU can run it thread by thread (kernels without barriers or shuffles only)."""
-    copy = function.clone()
-    copy.attributes.clear()
-    entry = copy.body.blocks[0]
-    for register in ("tid.x", "ctaid.x"):
-        (read,) = [
-            op
-            for op in copy.walk()
-            if isinstance(op, llvm.CallIntrinsicOp)
-            and op.intrin.data == f"llvm.nvvm.read.ptx.sreg.{register}"
-        ]
-        argument = entry.insert_arg(i32, len(entry.args))
-        read.results[0].replace_all_uses_with(argument)
-        read.detach()
-        read.erase()
-    types = [a.type for a in entry.args]
-    copy.properties["function_type"] = llvm.LLVMFunctionType(types, llvm.LLVMVoidType())
-    copy.properties["arg_attrs"] = ArrayAttr([DictionaryAttr({})] * len(types))
-    return copy
-
-
 @pytest.mark.parametrize(
-    ("text", "options"),
+    ("text", "options", "strategies"),
     [
-        (EXAMPLES_BY_NAME["pointwise_chain"], "block=32"),
-        (EXAMPLES_BY_NAME["gelu_bias"], "block=64"),
-        (unary("softmax", "40x20", " axis = 1"), "block=32 max-grid=3"),
-        (LINEAR, "block=32 max-grid=5"),
+        (EXAMPLES_BY_NAME["pointwise_chain"], "block=32", {"pointwise"}),
+        (EXAMPLES_BY_NAME["gelu_bias"], "block=64", {"pointwise"}),
+        (unary("softmax", "40x20", " axis = 1"), "block=32 max-grid=3", {"threads"}),
+        (unary("softmax", "5x300", " axis = 1"), "row-block=96 max-grid=3", {"rows"}),
+        (LAYER_NORM, "row-block=64", {"rows"}),
+        (INT_ROW_SUM, "row-block=32", {"rows"}),
+        (MATMUL, "", {"tiles"}),
+        (BATCHED, "", {"tiles"}),
+        (LINEAR, "", {"tiles"}),
+        (LINEAR, "tile-m=16 tile-n=32 tile-k=5 max-grid=3", {"tiles"}),
     ],
-    ids=["pointwise_chain", "gelu_bias", "short_softmax", "linear"],
+    ids=[
+        "pointwise_chain",
+        "gelu_bias",
+        "short_softmax",
+        "softmax_rows",
+        "layer_norm",
+        "one_warp_i32_rows",
+        "matmul_70x50x37",
+        "batched_3x33x65x20",
+        "linear_bias_gelu",
+        "linear_small_tiles_grid_stride",
+    ],
 )
-def test_grid_stride_kernels_match_the_interpreter_thread_by_thread(text, options) -> None:
-    """Point-wise and thread-per-point kernels (no barriers), run for every
-    (block, thread) of their grid on the CPU: the grid-stride loops and the
-    delinearisation cover each point exactly once."""
+def test_emulated_kernels_match_the_interpreter(text, options, strategies) -> None:
+    """Every strategy run on the CPU by the emulator (each block's threads
+    concurrently; barriers, warp shuffles and shared memory emulated): the
+    grid-stride loops cover each point once, block reductions combine every
+    thread's part, and contraction tiles (odd sizes: bounds checks on M, N and K)
+    equal the interpreter."""
     module = parse(text)
     run_pipeline(module, f"mlc-cpu-pipeline,map-to-gpu{{{options}}}")
-    device = kernels_as_nvvm(module)
-    functions = [op for op in device.module.ops if isinstance(op, llvm.FuncOp)]
-    assert all(mapping_of(k).strategy.data != "rows" for k in device.kernels.values())
-    host = ModuleOp([emulated(f) for f in functions])
-    object_code, _ = compile_object(host)
-    library = _Library(object_code, [f.sym_name.data for f in functions])
+    kernels = [op for op in module.walk() if isinstance(op, KernelOp)]
+    assert {mapping_of(k).strategy.data for k in kernels} == strategies
     source = parse(text)
     (name,) = [op.sym_name.data for op in source.ops]
     args = random_inputs(lookup_function(source, name), seed=3)
-    values = {}
-
-    def launch(kernel_name: str, arrays: list[np.ndarray]) -> None:
-        mapping = mapping_of(device.kernels[kernel_name])
-        prototype = ctypes.CFUNCTYPE(
-            None, *[ctypes.c_void_p] * len(arrays), ctypes.c_int32, ctypes.c_int32
-        )
-        call = prototype(library.address(kernel_name))
-        for block in range(mapping.blocks):
-            for thread in range(mapping.threads):
-                call(*(a.ctypes.data for a in arrays), thread, block)
-
-    program = host_program(module, kernel_symbols(module))[name]
-    values = dict(enumerate(args)) | dict(program.constants)
-    for step in program.launches:
-        signature = kernel_signature(device.kernels[step.kernel], step.kernel)
-        outputs = [np.full(s.shape, np.nan, s.dtype) for s in signature.outputs]
-        launch(step.kernel, [np.ascontiguousarray(values[n]) for n in step.inputs] + outputs)
-        values.update(zip(step.outputs, outputs, strict=True))
     expected = as_tuple(run(source, name, *args))
-    actual = [values[n] for n in program.results]
+    actual = run_emulated(module, name, *args)
     for e, a in zip(expected, actual, strict=True):
         assert_close(e, a, reduction_length(module))
+
+
+def test_a_barrier_not_every_thread_reaches_fails_the_launch(monkeypatch) -> None:
+    """A block whose barrier waits for a thread that never comes (here: one more
+    party than threads) raises instead of hanging."""
+    module = gpu_module(unary("softmax", "2x300", " axis = 1"))
+    real_block = gpu_emulator._Block
+    monkeypatch.setattr(gpu_emulator, "BARRIER_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(gpu_emulator, "_Block", lambda threads: real_block(threads + 1))
+    x = np.zeros((2, 300), np.float32)
+    with pytest.raises(EmulationError, match=r"kernel 'f_k0', block 0: .*BrokenBarrierError"):
+        run_emulated(module, "f", x)

@@ -34,3 +34,16 @@ func.func @threads(%a: tensor<4x8xf32>) -> tensor<4xf32> {
   }
   func.return %y : tensor<4xf32>
 }
+
+// CHECK-LABEL: func.func @tiles(
+// CHECK:         attributes {gpu.mapping = #mlc_gpu.mapping<tiles, block = 128, grid = 6, tile = [32, 64, 8]>}
+func.func @tiles(%a: tensor<70x37xf32>, %b: tensor<37x50xf32>) -> tensor<70x50xf32> {
+  %y = loop.kernel domain(%i: 70, %j: 50, %k: 37 reduction) ins(%x = %a : tensor<70x37xf32>, %w = %b : tensor<37x50xf32>) outs(%o : tensor<70x50xf32>) attributes {gpu.mapping = #mlc_gpu.mapping<tiles, block = 128, grid = 6, tile = [32, 64, 8]>} {
+    %l = loop.load %x[%i, %k] : tensor<70x37xf32>
+    %r = loop.load %w[%k, %j] : tensor<37x50xf32>
+    %p = arith.mulf %l, %r : f32
+    %s = loop.reduce add %p : f32
+    loop.store %s, %o[%i, %j] : tensor<70x50xf32>
+  }
+  func.return %y : tensor<70x50xf32>
+}

@@ -1,6 +1,7 @@
 // What convert-gpu-to-nvvm refuses, as located errors: a kernel map-to-gpu has not
-// mapped, a block reduction of a type warp shuffles do not carry here, and f64
-// math that only libm implements (no libdevice).
+// mapped, a block reduction of a type warp shuffles do not carry here, f64
+// math that only libm implements (no libdevice), and a tiles mapping on a kernel
+// that is not a contraction.
 // RUN: mlc-opt %s -p convert-gpu-to-nvvm --split-input-file --verify-diagnostics
 
 func.func @unmapped(%a: tensor<8xf32>) -> tensor<8xf32> {
@@ -46,4 +47,16 @@ func.func @f64_exp(%a: tensor<8xf64>) -> tensor<8xf64> {
     loop.store %e, %o[%i] : tensor<8xf64>
   }
   func.return %y : tensor<8xf64>
+}
+
+// -----
+
+func.func @tiles_without_a_contraction(%a: tensor<8x300xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'loop.kernel' op: a 'tiles' mapping needs a contraction: the reduced value is not a product of two loads}}
+  %y = loop.kernel domain(%i: 8, %j: 300 reduction) ins(%x = %a : tensor<8x300xf32>) outs(%o : tensor<8xf32>) attributes {gpu.mapping = #mlc_gpu.mapping<tiles, block = 256, grid = 1, tile = [64, 64, 16]>} {
+    %v = loop.load %x[%i, %j] : tensor<8x300xf32>
+    %s = loop.reduce add %v : f32
+    loop.store %s, %o[%i] : tensor<8xf32>
+  }
+  func.return %y : tensor<8xf32>
 }

@@ -117,3 +117,97 @@ func.func @matmul(%a: tensor<32x16xf32>, %b: tensor<16x32xf32>) -> tensor<32x32x
   }
   func.return %y : tensor<32x32xf32>
 }
+
+// -----
+
+// Tiles: a linear with bias and relu (x @ w^T: both operands innermost in k), M = 40
+// and K = 20 not multiples of the 32x32x8 tile. Two shared arrays, each row padded
+// by one float (32 x 9 of A, 8 x 33 of B); blocks stride over the 2 output tiles;
+// per K chunk the 64 threads stage both chunks (element e: k = e % 8 fastest, as
+// both operands are contiguous in k), loads clamped into the tensor and zeroed
+// outside it (M and K checked, N = 32 divides), a barrier, 8 steps of 16 FMAs
+// from shared memory, a barrier; then per output of the thread's 4x4 tile the
+// epilogue under its row check.
+// CHECK:       llvm.mlir.global internal @linear_k_tile_a() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<288 x f32>
+// CHECK:       llvm.mlir.global internal @linear_k_tile_b() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<264 x f32>
+// CHECK-LABEL: llvm.func @linear_k(
+// CHECK:         llvm.mlir.addressof @linear_k_tile_a : !llvm.ptr<3>
+// CHECK:       ^tile_body:
+// CHECK:       ^k_chunk(%chunk: i64, %c0: f32, {{.+}}, %c3_3: f32):
+// CHECK:       ^stage_x_body:
+// CHECK:         [[ROW:%.+]] = llvm.call_intrinsic "llvm.umin.i64"
+// CHECK-NEXT:    [[ROW_IN:%.+]] = llvm.icmp "ult"
+// CHECK:         [[K:%.+]] = llvm.call_intrinsic "llvm.umin.i64"
+// CHECK-NEXT:    [[K_IN:%.+]] = llvm.icmp "ult"
+// CHECK:         [[A:%.+]] = llvm.load %{{.+}} : !llvm.ptr -> f32
+// CHECK-NEXT:    [[A1:%.+]] = llvm.select [[ROW_IN]], [[A]], %{{.+}} : i1, f32
+// CHECK-NEXT:    [[A2:%.+]] = llvm.select [[K_IN]], [[A1]], %{{.+}} : i1, f32
+// CHECK:         llvm.store [[A2]], %{{.+}} : f32, !llvm.ptr<3>
+// CHECK:       ^stage_w_body:
+// CHECK-NOT:     llvm.nvvm.barrier0
+// CHECK:         llvm.icmp "ult"
+// CHECK-NOT:     llvm.icmp "ult"
+// CHECK:         llvm.store %{{.+}}, %{{.+}} : f32, !llvm.ptr<3>
+// CHECK:       ^stage_w_end:
+// CHECK-NEXT:    llvm.call_intrinsic "llvm.nvvm.barrier0"() : () -> ()
+// CHECK:       ^kk_body:
+// CHECK-COUNT-8: llvm.load %{{.+}} : !llvm.ptr<3> -> f32
+// CHECK-COUNT-16: llvm.intr.fma
+// CHECK:       ^kk_end:
+// CHECK-NEXT:    llvm.call_intrinsic "llvm.nvvm.barrier0"() : () -> ()
+// CHECK:       ^k_chunk_end:
+// CHECK:         llvm.cond_br %{{.+}}, ^epilogue, ^epilogue_done
+// CHECK:       ^epilogue:
+// CHECK:         llvm.fadd
+// CHECK:         llvm.call_intrinsic "llvm.maximum.f32"
+// CHECK:         llvm.store %{{.+}}, %{{.+}} : f32, !llvm.ptr
+// CHECK:       ^epilogue_done_15:
+// CHECK:         llvm.return
+func.func @linear(%a: tensor<40x20xf32>, %b: tensor<32x20xf32>, %c: tensor<32xf32>) -> tensor<40x32xf32> {
+  %y = loop.kernel "linear_k" domain(%i: 40, %j: 32, %k: 20 reduction) ins(%x = %a : tensor<40x20xf32>, %w = %b : tensor<32x20xf32>, %bias = %c : tensor<32xf32>) outs(%o : tensor<40x32xf32>) attributes {gpu.mapping = #mlc_gpu.mapping<tiles, block = 64, grid = 2, tile = [32, 32, 8]>} {
+    %l = loop.load %x[%i, %k] : tensor<40x20xf32>
+    %r = loop.load %w[%j, %k] : tensor<32x20xf32>
+    %p = arith.mulf %l, %r : f32
+    %s = loop.reduce add %p : f32
+    %bv = loop.load %bias[%j] : tensor<32xf32>
+    %t = arith.addf %s, %bv : f32
+    %zero = arith.constant 0.0 : f32
+    %relu = arith.maximumf %t, %zero : f32
+    loop.store %relu, %o[%i, %j] : tensor<40x32xf32>
+  }
+  func.return %y : tensor<40x32xf32>
+}
+
+// -----
+
+// Tiles dividing every dim (a batched 2x64x64x32 matmul in 64x64x16 tiles): no
+// bounds checks, no clamps, no epilogue branches; the batch dim comes from the
+// tile index (udiv by the one tile column and row).
+// CHECK-LABEL: llvm.func @bmm_k(
+// CHECK:       ^tile_body:
+// CHECK-NEXT:    llvm.mul
+// CHECK-NEXT:    [[T:%.+]] = llvm.add
+// CHECK-NEXT:    llvm.urem [[T]], %{{.+}} : i64
+// CHECK-NEXT:    [[REST:%.+]] = llvm.udiv [[T]], %{{.+}} : i64
+// CHECK-NEXT:    llvm.urem [[REST]], %{{.+}} : i64
+// CHECK-NEXT:    llvm.udiv [[REST]], %{{.+}} : i64
+// CHECK-NOT:     llvm.icmp "ult"
+// CHECK-NOT:     llvm.umin
+// CHECK:         llvm.nvvm.barrier0
+// CHECK-NOT:     llvm.icmp "ult"
+// CHECK:         llvm.nvvm.barrier0
+// CHECK-NOT:     llvm.nvvm.barrier0
+// CHECK-NOT:     ^epilogue
+// CHECK-NOT:     llvm.icmp "ult"
+// CHECK:         llvm.store %{{.+}}, %{{.+}} : f32, !llvm.ptr
+// CHECK:         llvm.return
+func.func @bmm(%a: tensor<2x64x32xf32>, %b: tensor<2x32x64xf32>) -> tensor<2x64x64xf32> {
+  %y = loop.kernel "bmm_k" domain(%n: 2, %i: 64, %j: 64, %k: 32 reduction) ins(%x = %a : tensor<2x64x32xf32>, %w = %b : tensor<2x32x64xf32>) outs(%o : tensor<2x64x64xf32>) attributes {gpu.mapping = #mlc_gpu.mapping<tiles, block = 256, grid = 2, tile = [64, 64, 16]>} {
+    %l = loop.load %x[%n, %i, %k] : tensor<2x64x32xf32>
+    %r = loop.load %w[%n, %k, %j] : tensor<2x32x64xf32>
+    %p = arith.mulf %l, %r : f32
+    %s = loop.reduce add %p : f32
+    loop.store %s, %o[%n, %i, %j] : tensor<2x64x64xf32>
+  }
+  func.return %y : tensor<2x64x64xf32>
+}
