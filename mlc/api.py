@@ -23,11 +23,16 @@ from mlc.diagnostics import (
     LocParser,
     Severity,
     diagnostic_from_parse_error,
+    provide_attribute_verifier,
     verify_with_locations,
 )
 from mlc.pipeline import PassInstrumentation, Pipeline
 
 __all__ = ["decode_source", "parse", "print_ir", "run_pipeline"]
+
+# A memory plan ties a function's kernels together, so it is checked wherever IR is
+# verified (parsing, after each pass); its checker loads only when a plan is present.
+provide_attribute_verifier("arena_bytes", "mlc.transforms.plan_memory")
 
 
 def decode_source(data: str | bytes, filename: str, line_offset: int = 0) -> str:

@@ -7,7 +7,8 @@ module closes that gap the way MLIR does:
 * `LocParser` stamps each parsed operation with `loc("file":line:col)` of its first
   token, counting lines of the *original* file even for `--split-input-file` chunks;
 * `verify_with_locations` finds the operation whose verifier fails and reports
-  `'op.name' op <message>` at that operation's location;
+  `'op.name' op <message>` at that operation's location, then runs the verifiers
+  registered for the discardable attributes ops carry (`register_attribute_verifier`);
 * `Diagnostic` / `DiagnosticEngine` carry errors, warnings, remarks and notes, and
   render them clang-style (`file:line:col: error: msg`, the source line, a caret);
 * `CompileError` is the one exception type the library raises for bad input.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import bisect
 import contextvars
 import dataclasses
+import importlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -78,6 +80,8 @@ __all__ = [
     "log_diagnostic",
     "note",
     "parse_expected_diagnostics",
+    "provide_attribute_verifier",
+    "register_attribute_verifier",
     "verify_with_locations",
 ]
 
@@ -629,12 +633,53 @@ def _check_block(
     visible.difference_update(added)
 
 
+AttributeVerifier = Callable[[Operation], Iterable[Diagnostic]]
+"""Checks the op that carries an attribute; returns errors (or raises CompileError)."""
+
+_attribute_verifiers: dict[str, AttributeVerifier] = {}
+_attribute_providers: dict[str, str] = {}
+
+
+def register_attribute_verifier(name: str, verifier: AttributeVerifier) -> None:
+    """Make `verify_with_locations` call `verifier(op)` for every op that carries the
+    discardable attribute `name` (MLIR's `verifyOperationAttribute`): an attribute
+    that ties ops together, like a memory plan, is checked wherever IR is verified."""
+    _attribute_verifiers[name] = verifier
+
+
+def provide_attribute_verifier(name: str, module: str) -> None:
+    """Name the module that registers the verifier of attribute `name`; it is imported
+    the first time an op carrying `name` is verified, so that a program that never
+    imported it still gets the check, and one without the attribute never pays for it."""
+    _attribute_providers[name] = module
+
+
+def _attribute_verifier(name: str) -> AttributeVerifier | None:
+    if name not in _attribute_verifiers and name in _attribute_providers:
+        importlib.import_module(_attribute_providers[name])
+    return _attribute_verifiers.get(name)
+
+
+def _verify_attributes(module: Operation) -> None:
+    """CompileError with the errors of the registered attribute verifiers."""
+    names = _attribute_verifiers.keys() | _attribute_providers.keys()
+    errors: list[Diagnostic] = []
+    for op in module.walk():
+        for name in [n for n in op.attributes if n in names]:
+            verifier = _attribute_verifier(name)
+            if verifier is not None:
+                errors.extend(verifier(op))
+    if errors:
+        raise CompileError(errors)
+
+
 def verify_with_locations(module: Operation) -> None:
     """Verify `module`; on failure raise `CompileError` at the op that is wrong.
 
     The whole module is verified in one call first (the common, fast case); only when
     that fails does the search descend to the failing op. Then every use must be
-    dominated by its definition (see `_check_dominance`).
+    dominated by its definition (see `_check_dominance`), and the verifier of every
+    registered attribute an op carries must report no error.
     """
     try:
         module.verify()
@@ -644,6 +689,7 @@ def verify_with_locations(module: Operation) -> None:
         raise CompileError.at(op, _mlir_style(op, str(error) or type(error).__name__)) from None
     except RecursionError:
         raise CompileError.at(module, "IR is nested too deeply to verify") from None
+    _verify_attributes(module)
 
 
 # ---------------------------------------------------------------------------

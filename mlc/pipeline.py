@@ -186,8 +186,9 @@ class Pipeline:
 
         Diagnostics that passes emit go to `diagnostics` (default: the active engine,
         or a fresh one that logs them, see `log_diagnostic`). After each pass, errors
-        it emitted fail the run, and with `verify_each` the IR is verified so that a
-        broken pass is named: ``error: ... (IR after pass 'x' failed to verify)``.
+        it emitted fail the run, and with `verify_each` the IR is verified (the
+        registered attribute verifiers included, such as the memory plan's) so that
+        a broken pass is named: ``error: ... (IR after pass 'x' failed to verify)``.
         Raises `CompileError` for such failures and `PassCrashError` when a pass
         raises anything unexpected. The input is assumed valid (`mlc.parse` verifies
         it).

@@ -13,7 +13,9 @@ element, as numpy's bool). The call computes the points whose outermost parallel
 index lies in `[begin, end)` (clamped to the dim), so a runtime can split that dim
 over threads; a kernel without parallel dims has a virtual one of size 1
 (`begin=0, end=1` runs it). Pointers are `noalias`: outputs never overlap another
-argument (the runtime checks).
+argument (the runtime checks), except an output written in place over an input (the
+kernel's `in_place` attribute, from `plan-memory`): those two may be one buffer, so
+neither of them is `noalias` (every other pointer still is).
 
 **Schedule.** The parallel dims are the outer loops, in domain order. Inside, the
 body runs as a sequence of *sweeps* over the reduction dims (nested in domain
@@ -146,6 +148,7 @@ from mlc.lowering.contraction import Contraction, emit_contraction, match_contra
 from mlc.lowering.index_exprs import flat_offset
 from mlc.lowering.llvm_math import erf_f32, exp_f32, log_f32, tanh_f32
 from mlc.passes import register_pass
+from mlc.transforms.plan_memory import in_place_inputs
 
 __all__ = ["ConvertLoopToLLVMPass", "LoweredKernel", "kernel_symbols", "lower_kernel"]
 
@@ -976,18 +979,31 @@ class _KernelLowering:
         contraction = (
             match_contraction(self.kernel, self.schedule) if self.options.contraction else None
         )
-        if isinstance(contraction, Contraction):
-            emit_contraction(self, contraction, (lower, upper))
-        elif parallel:
-            self.parallel_loops(parallel, parallel_point, (lower, upper))
-        else:  # the virtual parallel dim of size 1
-            self.b.loop("once", lower, upper, [], lambda _iv, carried: parallel_point(carried))
+
+        def loops() -> None:
+            if isinstance(contraction, Contraction):
+                emit_contraction(self, contraction, (lower, upper))
+            elif parallel:
+                self.parallel_loops(parallel, parallel_point, (lower, upper))
+            else:  # the virtual parallel dim of size 1
+                self.b.loop("once", lower, upper, [], lambda _iv, carried: parallel_point(carried))
+
+        self.in_place_versions(loops)
         if self.streamed:  # non-temporal stores are weakly ordered: drain them first
             self.b.add(llvm.CallIntrinsicOp("llvm.x86.sse.sfence", [], []))
         self.b.add(llvm.ReturnOp())
         function_type = llvm.LLVMFunctionType(entry.arg_types, llvm.LLVMVoidType())
         no_alias = DictionaryAttr({"llvm.noalias": UnitAttr()})
-        pointer_attrs = [no_alias] * (len(entry.args) - 2) + [DictionaryAttr({})] * 2
+        inputs = len(self.kernel.inputs)
+        shared = {
+            pointer
+            for result, number in enumerate(in_place_inputs(self.kernel))
+            if number >= 0
+            for pointer in (number, inputs + result)
+        }
+        pointer_attrs = [
+            DictionaryAttr({}) if n in shared else no_alias for n in range(len(entry.args) - 2)
+        ] + [DictionaryAttr({})] * 2
         function = llvm.FuncOp(
             self.name,
             function_type,
@@ -999,6 +1015,37 @@ class _KernelLowering:
             },
         )
         return LoweredKernel(function, self.b.externals)
+
+    def in_place_versions(self, emit: Callable[[], None]) -> None:
+        """`emit()` the loops, twice for a kernel with `in_place` pairs: when every
+        pair is one buffer, with the input loaded through the output's pointer, else
+        as written. Through two pointers that may alias, LLVM vectorizes behind a
+        run-time overlap check, which one buffer fails (scalar code, 2x slower where
+        measured); through one, it sees each element loaded before it is stored."""
+        inputs, outputs = self.kernel.input_args, self.kernel.output_args
+        pairs = [(n, r) for r, n in enumerate(in_place_inputs(self.kernel)) if n >= 0]
+        if not pairs:
+            emit()
+            return
+        same = None
+        for n, r in pairs:
+            source, target = (
+                self.b.add(llvm.PtrToIntOp(self.pointers[a], i64)) for a in (inputs[n], outputs[r])
+            )
+            equal = self.b.icmp("eq", source, target)
+            same = equal if same is None else self.b.add(llvm.AndOp(same, equal))
+        one, two, done = (self.b.new_block(name) for name in ("one_buffer", "two", "joined"))
+        self.b.add(llvm.CondBrOp(same, one, [], two, []))
+        separate = dict(self.pointers)
+        self.pointers.update((inputs[n], separate[outputs[r]]) for n, r in pairs)
+        self.b.enter(one)
+        emit()
+        self.b.add(llvm.BrOp(done))
+        self.pointers = separate
+        self.b.enter(two)
+        emit()
+        self.b.add(llvm.BrOp(done))
+        self.b.enter(done)
 
     # -- loops ---------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-FORMAT = 2
+FORMAT = 3
 """Bumped when the entry layout changes: older entries become misses."""
 
 _MANIFEST = "manifest.json"

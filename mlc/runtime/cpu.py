@@ -13,8 +13,9 @@ object code: a `NativeCode`, which the compile cache stores as it is and
 `mlc.runtime.native.load_kernels` links into the JIT (`compile_kernels` is the two
 in one). `host_program` turns each function into the plain-data program that
 `mlc.runtime.program.run_program` executes, with the arena placements of
-`plan-memory` when the function has them; `run_function` runs one function of a
-fused module that way.
+`plan-memory` when the function has them (an output planned in place over its
+input gets that input's offset: the kernel reads each element before writing it);
+`run_function` runs one function of a fused module that way.
 """
 
 from __future__ import annotations
@@ -50,7 +51,13 @@ from mlc.runtime.native import (
     load_kernels,
 )
 from mlc.runtime.program import FunctionProgram, Launch, TensorSpec, run_program
-from mlc.transforms.plan_memory import MemoryPlan, check_memory_plan, read_plan
+from mlc.transforms.plan_memory import (
+    MemoryPlan,
+    check_memory_plan,
+    in_place_inputs,
+    read_plan,
+    why_not_in_place,
+)
 
 __all__ = [
     "MIN_POINTS_PER_THREAD",
@@ -105,7 +112,19 @@ def _optimized(module: ModuleOp) -> Any:
 
 
 def kernel_signature(kernel: KernelOp, name: str) -> KernelSignature:
-    """What the runtime needs to know of `kernel`, compiled as symbol `name`."""
+    """What the runtime needs to know of `kernel`, compiled as symbol `name`.
+
+    An output may be written over its input (the `in_place` attribute, which lets the
+    launcher accept the very same array for both) only where `why_not_in_place`
+    proves the kernel reads each element before writing it; CompileError, located,
+    otherwise.
+    """
+    in_place = in_place_inputs(kernel)
+    for result, number in enumerate(in_place):
+        if number >= 0 and (why := why_not_in_place(kernel, number, result)) is not None:
+            raise CompileError.at(
+                kernel, f"result #{result} cannot be written over input #{number}: {why}"
+            )
     parallel = [s for d, s in enumerate(kernel.sizes) if d not in kernel.reduced]
     return KernelSignature(
         name,
@@ -113,6 +132,7 @@ def kernel_signature(kernel: KernelOp, name: str) -> KernelSignature:
         tuple(tensor_spec(a, f"out{n}") for n, a in enumerate(kernel.output_args)),
         parallel[0] if parallel else 1,
         math.prod(kernel.sizes),
+        in_place,
     )
 
 
@@ -260,17 +280,10 @@ def _function_program(function: func.FuncOp, symbols: Mapping[KernelOp, str]) ->
 def _checked_plan(function: func.FuncOp) -> MemoryPlan | None:
     """`function`'s memory plan (`plan-memory`), proven sound; None if it has none.
 
-    CompileError, located, for an unsound plan and for in-place reuse, which the
-    kernels' calling convention (outputs never overlap another argument) rules out.
+    CompileError, located, for an unsound plan: the runtime places outputs where the
+    plan says, and the kernels accept overlapping arrays only for an in-place pair
+    that is exactly one buffer.
     """
     if errors := check_memory_plan(function):
         raise CompileError(errors)
-    plan = read_plan(function)
-    if plan is not None and plan.in_place:
-        kernel = next(iter(plan.in_place)).kernel
-        raise CompileError.at(
-            kernel,
-            "in-place memory plans cannot run on the CPU yet: kernel outputs must not "
-            "overlap their inputs (plan with 'plan-memory{in-place=false}')",
-        )
-    return plan
+    return read_plan(function)

@@ -7,8 +7,10 @@ Nothing here loads the compiler (xDSL, the dialects, the lowerings): a warm
 `load_kernels(NativeCode)` links object code into an ORC JIT and returns a
 `CompiledKernel` per kernel. A `CompiledKernel` checks every array before handing
 its address to native code (exact dtype and shape, C-contiguous, aligned; outputs
-writable and not overlapping any other argument), since a wrong buffer there means
-reading or writing out of bounds rather than an exception. The call goes through
+writable and not overlapping any other argument, except an output written in place
+over its declared input, which may be exactly that input's array), since a wrong
+buffer there means reading or writing out of bounds, or reading values already
+overwritten, rather than an exception. The call goes through
 ctypes, which releases the GIL, so threads calling one kernel on disjoint
 `[begin, end)` ranges of its outermost parallel dim run in parallel (`launch`).
 """
@@ -97,13 +99,26 @@ class _Library:
 @dataclass(frozen=True)
 class KernelSignature:
     """What the runtime knows of a compiled kernel: its symbol, its buffers (inputs,
-    then outputs), the size of its outermost parallel dim and its domain points."""
+    then outputs), the size of its outermost parallel dim, its domain points and the
+    outputs it may write in place."""
 
     name: str
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
     parallel_size: int
     points: int
+    in_place: tuple[int, ...]
+    """Per output, the input whose array it may be (the very same memory: the kernel
+    reads each element before writing it), or -1."""
+
+    def __post_init__(self) -> None:
+        if len(self.in_place) != len(self.outputs) or not all(
+            -1 <= n < len(self.inputs) for n in self.in_place
+        ):
+            raise ValueError(
+                f"kernel {self.name}: in_place needs an input number or -1 per output, "
+                f"got {list(self.in_place)}"
+            )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,6 +127,7 @@ class KernelSignature:
             "outputs": [s.to_json() for s in self.outputs],
             "parallel_size": self.parallel_size,
             "points": self.points,
+            "in_place": list(self.in_place),
         }
 
     @classmethod
@@ -122,6 +138,7 @@ class KernelSignature:
             tuple(TensorSpec.from_json(s) for s in data["outputs"]),
             int(data["parallel_size"]),
             int(data["points"]),
+            tuple(int(n) for n in data["in_place"]),
         )
 
 
@@ -150,7 +167,8 @@ class CompiledKernel:
     `parallel_size`; 1 for a kernel without parallel dims); the default is all of it.
     TypeError or ValueError, naming the argument, for anything but C-contiguous,
     aligned numpy arrays of the exact dtypes and shapes, for read-only outputs and
-    for outputs that share memory with another argument.
+    for outputs that share memory with another argument, unless that argument is
+    the output's in-place input (`signature.in_place`) and exactly the same memory.
     """
 
     def __init__(self, signature: KernelSignature, library: _Library) -> None:
@@ -181,7 +199,9 @@ class CompiledKernel:
         """Computes the whole kernel, its outermost parallel dim split over threads.
 
         Each thread gets a contiguous range and writes disjoint output elements (the
-        verifier makes every store index every parallel dim). Kernels with less
+        verifier makes every store index every parallel dim); an output written in
+        place over its input is read and written, element by element, by the thread
+        that owns the element. Kernels with less
         than MIN_POINTS_PER_THREAD points per thread run on the calling thread, where
         starting threads would cost more than it saves. ctypes releases the GIL.
         """
@@ -220,11 +240,25 @@ class CompiledKernel:
                 raise ValueError(f"{what}: the array must be C-contiguous")
             if not array.flags.aligned:
                 raise ValueError(f"{what}: the array is not aligned for {array.dtype}")
-            if is_output:
-                if not array.flags.writeable:
-                    raise ValueError(f"{what}: the output array is read-only")
-                if any(k != n and np.may_share_memory(array, a) for k, a in enumerate(arrays)):
-                    raise ValueError(f"{what}: the output shares memory with another argument")
+            if is_output and not array.flags.writeable:
+                raise ValueError(f"{what}: the output array is read-only")
+        for r, output in enumerate(arrays[len(self.inputs) :]):
+            n = len(self.inputs) + r
+            for k, other in enumerate(arrays):
+                if k == n or not np.may_share_memory(output, other):
+                    continue
+                if k == self.signature.in_place[r]:
+                    if _same_memory(output, other):
+                        continue
+                    raise ValueError(
+                        f"kernel {self.name} argument #{n} ({specs[n].name}, an output): it "
+                        f"may be written in place over argument #{k}, but only as exactly "
+                        "the same array memory, not overlapping it otherwise"
+                    )
+                raise ValueError(
+                    f"kernel {self.name} argument #{n} ({specs[n].name}, an output): the "
+                    f"output shares memory with another argument (#{k})"
+                )
         for bound in (begin, end):
             if not isinstance(bound, int | np.integer) or isinstance(bound, bool):
                 raise TypeError(f"kernel {self.name}: begin and end must be integers")
@@ -233,6 +267,16 @@ class CompiledKernel:
                 f"kernel {self.name}: need 0 <= begin <= end <= {self.parallel_size}, "
                 f"got begin={begin}, end={end}"
             )
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """True if `a` and `b` view exactly the same elements, in the same layout."""
+    return (
+        a.ctypes.data == b.ctypes.data
+        and a.shape == b.shape
+        and a.dtype == b.dtype
+        and a.strides == b.strides
+    )
 
 
 MIN_POINTS_PER_THREAD = 1 << 15

@@ -14,7 +14,9 @@ kernel output (64-byte aligned, for vector and streaming stores), launches the
 kernels and returns results that never alias the arguments, each other or a constant.
 
 Memory: a function planned by `plan-memory` has an arena (`arena_bytes`), and each
-launch says where its intermediates go in it (`Launch.arena_offsets`); returned
+launch says where its intermediates go in it (`Launch.arena_offsets`; an output
+written in place over its input has the input's offset, and the kernel gets the
+same array for both, which its launcher accepts for that pair only); returned
 values are fresh arrays per call (or the caller's `out=`). An `ArenaPool` keeps
 arenas across calls: a call takes one for its duration and gives it back, so an
 executable allocates an arena once, and one more per caller running at the same

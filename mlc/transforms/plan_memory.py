@@ -11,11 +11,13 @@ per function such that no two buffers whose lifetimes meet share a byte:
 * buffers are placed biggest first (ties: earlier start), each at the lowest-waste
   gap among the buffers already placed whose lifetimes meet its own (best fit), or
   above them all; offsets and sizes are rounded up to `ALIGNMENT` (64) bytes;
-* with `in-place`, a point-wise kernel (no reduction dims) writes an intermediate
-  into the buffer of an input that dies at that kernel, when both have the same
-  shape and byte size and every read of the input is at exactly the index the
-  output is stored at (so each element is read before it is overwritten, by the
-  same thread). Function arguments, constants and returned values are never reused.
+* with `in-place` (the default), a point-wise kernel (no reduction dims) writes an
+  intermediate into the buffer of an input that dies at that kernel, when both have
+  one type, the input is passed once and every read of it is at exactly the index
+  the output is stored at, before that store in the body (so each element is read
+  before it is overwritten, by the thread computing that point, whatever the order
+  of points: tiles and threads only reorder points). Function arguments, constants
+  and returned values are never reused.
 
 The plan is in the IR, as discardable attributes that print, parse and survive
 cloning:
@@ -44,12 +46,12 @@ from dataclasses import dataclass, field
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, TensorType, i64
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from mlc.debug_counter import register_counter, should_execute
-from mlc.diagnostics import CompileError, Diagnostic, Severity
+from mlc.diagnostics import CompileError, Diagnostic, Severity, register_attribute_verifier
 from mlc.dialects import nn
 from mlc.dialects.loop import KernelOp, LoadOp, StoreOp
 from mlc.passes import register_pass
@@ -66,9 +68,11 @@ __all__ = [
     "PlanMemoryPass",
     "check_memory_plan",
     "function_kernels",
+    "in_place_inputs",
     "intermediates",
     "plan_function",
     "read_plan",
+    "verify_arena_bytes",
     "why_not_in_place",
 ]
 
@@ -77,13 +81,13 @@ ARENA_BYTES = "arena_bytes"
 ARENA_OFFSETS = "arena_offsets"
 """Kernel attribute: per result, its byte offset in the arena, or NOT_IN_ARENA."""
 IN_PLACE = "in_place"
+"""Kernel attribute: per result, the input whose buffer it takes over, or -1."""
+NOT_IN_ARENA = -1
+"""The offset of a returned value: the runtime allocates it (or the caller's `out=`)."""
 
 REUSE_COUNTER = register_counter(
     "plan-memory-reuse", "plan-memory: a result taking over a dying input's buffer in place"
 )
-"""Kernel attribute: per result, the input whose buffer it takes over, or -1."""
-NOT_IN_ARENA = -1
-"""The offset of a returned value: the runtime allocates it (or the caller's `out=`)."""
 
 
 def aligned(size: int) -> int:
@@ -156,33 +160,54 @@ def intermediates(function: func.FuncOp) -> list[Buffer]:
 
 def why_not_in_place(kernel: KernelOp, input_number: int, result: int) -> str | None:
     """Why result `result` of `kernel` may not be written over input `input_number`
-    (None if it may): the kernel must be point-wise, the two of one shape and byte
-    size, and the input read only at the index the result is stored at."""
+    (None if it may).
+
+    Compiled code runs the body of one point in body order, and points in any order
+    (tiles) and on any thread (`[begin, end)` slices); the store index is a distinct
+    dim per parallel dim, so every point writes its own element. Writing over the
+    input is then safe when the kernel is point-wise, the two have one type, the input
+    is passed once (another argument for the same tensor would alias the result
+    unannounced), and every read of it is a load at the store's index that comes
+    before the store: each element is read by the point that overwrites it, first.
+    """
     if kernel.reduced:
         return "the kernel reduces (it reads inputs across a row before writing)"
-    source = kernel.inputs[input_number].type
+    value = kernel.inputs[input_number]
     target = kernel.outputs[result].type
-    assert isinstance(source, TensorType) and isinstance(target, TensorType)
-    if source.get_shape() != target.get_shape() or tensor_bytes(source) != tensor_bytes(target):
-        return f"{source} and {target} differ in shape or bytes"
+    if value.type != target:
+        return f"{value.type} and {target} differ"
+    twins = [n for n, v in enumerate(kernel.inputs) if v is value and n != input_number]
+    if twins:
+        return f"the same tensor is also input #{twins[0]}"
     output = kernel.output_args[result]
     store = next(use.operation for use in output.uses if isinstance(use.operation, StoreOp))
     stored_at = kernel.domain_map(store)
-    arguments = [
-        a
-        for a, v in zip(kernel.input_args, kernel.inputs, strict=True)
-        if v is kernel.inputs[input_number]
-    ]
-    for argument in arguments:
-        for use in argument.uses:
-            load = use.operation
-            if not isinstance(load, LoadOp) or load.parent_op() is not kernel:
-                return f"input #{input_number} is used by '{load.name}', not only loaded"
-            if kernel.domain_map(load) != stored_at:
-                return (
-                    f"input #{input_number} is read at other indices than the result is stored at"
-                )
+    for use in kernel.input_args[input_number].uses:
+        load = use.operation
+        if not isinstance(load, LoadOp) or load.parent_op() is not kernel:
+            return f"input #{input_number} is used by '{load.name}', not only loaded"
+        if kernel.domain_map(load) != stored_at:
+            return f"input #{input_number} is read at other indices than the result is stored at"
+        if store.is_before_in_block(load):
+            return (
+                f"input #{input_number} is loaded after result #{result} is stored "
+                "(it would read the stored value)"
+            )
     return None
+
+
+def in_place_inputs(kernel: KernelOp) -> tuple[int, ...]:
+    """Per result of `kernel`, the input it is written over (its `in_place`
+    attribute), or -1. CompileError, located, for a malformed attribute."""
+    numbers = _per_result(kernel, IN_PLACE, len(kernel.outputs), required=False)
+    for result, number in enumerate(numbers):
+        if not -1 <= number < len(kernel.inputs):
+            raise CompileError.at(
+                kernel,
+                f"'{IN_PLACE}' gives input #{number} for result #{result} of a kernel of "
+                f"{len(kernel.inputs)} inputs",
+            )
+    return tuple(numbers)
 
 
 @dataclass(frozen=True)
@@ -216,7 +241,7 @@ def lower_bound(buffers: Iterable[Buffer], in_place: Iterable[Buffer] = ()) -> i
     return max(live.values(), default=0)
 
 
-def plan_function(function: func.FuncOp, in_place: bool = False) -> MemoryPlan:
+def plan_function(function: func.FuncOp, in_place: bool = True) -> MemoryPlan:
     """A plan for `function`'s intermediates (see the module doc)."""
     buffers = intermediates(function)
     reuses = in_place_reuses(buffers) if in_place else {}
@@ -323,7 +348,7 @@ def read_plan(function: func.FuncOp) -> MemoryPlan | None:
     for kernel in kernels:
         results = len(kernel.outputs)
         placed = _per_result(kernel, ARENA_OFFSETS, results, required=True)
-        reused = _per_result(kernel, IN_PLACE, results, required=False)
+        reused = in_place_inputs(kernel)
         for result, offset in enumerate(placed):
             buffer = by_place.get((kernel, result))
             if buffer is None:
@@ -384,9 +409,7 @@ def check_memory_plan(function: func.FuncOp) -> list[Diagnostic]:
     by_value = {b.value: b for b in plan.offsets}
     taken_over: dict[Buffer, Buffer] = {}
     for b, number in plan.in_place.items():
-        dying = (
-            by_value.get(b.kernel.inputs[number]) if 0 <= number < len(b.kernel.inputs) else None
-        )
+        dying = by_value.get(b.kernel.inputs[number])
         why = (
             "it is not an intermediate"
             if dying is None
@@ -416,6 +439,19 @@ def check_memory_plan(function: func.FuncOp) -> list[Diagnostic]:
     return errors
 
 
+def verify_arena_bytes(op: Operation) -> list[Diagnostic]:
+    """`check_memory_plan` of the function that carries `arena_bytes`: the verifier
+    of that attribute, run wherever IR is verified."""
+    if not isinstance(op, func.FuncOp) or op.is_declaration:
+        return [
+            Diagnostic.at(Severity.ERROR, op, f"'{ARENA_BYTES}' belongs on a func.func with a body")
+        ]
+    return check_memory_plan(op)
+
+
+register_attribute_verifier(ARENA_BYTES, verify_arena_bytes)
+
+
 def functions_of(module: ModuleOp) -> list[func.FuncOp]:
     return [f for f in module.ops if isinstance(f, func.FuncOp) and not f.is_declaration]
 
@@ -436,19 +472,16 @@ class PlanMemoryPass(ModulePass):
     """Places every intermediate of a fused function at an offset in one arena.
 
     Liveness over the kernel sequence, then best-fit placement biggest first; with
-    `in-place`, point-wise kernels write over an input that dies there. The plan is
-    written as `arena_bytes` on the function and `arena_offsets` (and `in_place`)
-    on each kernel; see docs/memory-planning.md.
+    `in-place` (the default), point-wise kernels write over an input that dies
+    there. The plan is written as `arena_bytes` on the function and `arena_offsets`
+    (and `in_place`) on each kernel; see docs/memory-planning.md.
     """
 
     name = "plan-memory"
 
     in_place: bool = field(
-        default=False,
-        metadata={
-            "help": "let point-wise kernels write over a dying input of the same shape "
-            "(the CPU runtime does not run such plans yet)"
-        },
+        default=True,
+        metadata={"help": "let point-wise kernels write over a dying input of the same type"},
     )
     report: bool = field(
         default=False,

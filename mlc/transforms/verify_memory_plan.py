@@ -4,6 +4,9 @@ A plan (`plan-memory`'s attributes) is sound when every intermediate sits at an
 aligned offset inside the arena and no two buffers live at the same kernel share a
 byte, except a point-wise result that legally takes over the input dying there
 (`mlc.transforms.plan_memory.check_memory_plan`). A function without a plan passes.
+The same check runs wherever IR is verified (it is the verifier of the function's
+`arena_bytes` attribute); this pass asks for it at one point of a pipeline, also
+when the pipeline runs without `verify_each`.
 """
 
 from __future__ import annotations

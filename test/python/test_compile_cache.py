@@ -339,3 +339,36 @@ def test_a_zero_limit_disables_the_pool():
 
         assert output_pool().limit_bytes == 0 and not output_pool()._buffers
         assert exe.twice(x).shape == (512, 1024) and address  # allocated as usual
+
+
+IN_PLACE_CHAIN = """
+func.func @chain(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %a = loop.kernel "k0" domain(%i: 4, %j: 16) ins(%xi = %x : tensor<4x16xf32>) outs(%o : tensor<4x16xf32>) {
+    %v = loop.load %xi[%i, %j] : tensor<4x16xf32>
+    %n = arith.negf %v : f32
+    loop.store %n, %o[%i, %j] : tensor<4x16xf32>
+  }
+  %b = loop.kernel "k1" domain(%i: 4, %j: 16) ins(%ai = %a : tensor<4x16xf32>) outs(%o : tensor<4x16xf32>) {
+    %v = loop.load %ai[%i, %j] : tensor<4x16xf32>
+    %s = arith.mulf %v, %v : f32
+    loop.store %s, %o[%i, %j] : tensor<4x16xf32>
+  }
+  %y = loop.kernel "k2" domain(%i: 4, %j: 16) ins(%bi = %b : tensor<4x16xf32>) outs(%o : tensor<4x16xf32>) {
+    %v = loop.load %bi[%i, %j] : tensor<4x16xf32>
+    %n = arith.negf %v : f32
+    loop.store %n, %o[%i, %j] : tensor<4x16xf32>
+  }
+  func.return %y : tensor<4x16xf32>
+}
+"""
+
+
+def test_in_place_kernels_keep_their_pairs_through_the_cache(cache_dir, compiles):
+    first = mlc.compile(IN_PLACE_CHAIN)
+    again = mlc.compile(IN_PLACE_CHAIN)
+    assert len(compiles) == 1  # the second came from the cache
+    assert again.kernels["k1"].signature.in_place == (0,)
+    assert again.kernels["k1"].signature == first.kernels["k1"].signature
+    x = X[:, :16].copy()
+    np.testing.assert_array_equal(again.chain(x), -(x * x))
+    np.testing.assert_array_equal(first.chain(x), -(x * x))

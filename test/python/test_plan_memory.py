@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -24,9 +26,10 @@ from xdsl.dialects.builtin import DenseArrayBase, i64
 
 import mlc
 from mlc.diagnostics import CompileError
-from mlc.dialects.loop import KernelOp
+from mlc.dialects.loop import TILE_SIZES, KernelOp
 from mlc.lowering.loop_to_llvm import kernel_symbols
-from mlc.runtime.cpu import host_program, run_function
+from mlc.runtime import native
+from mlc.runtime.cpu import compile_kernels, host_program, run_function
 from mlc.runtime.program import FunctionProgram
 from mlc.transforms.plan_memory import (
     ARENA_BYTES,
@@ -34,6 +37,7 @@ from mlc.transforms.plan_memory import (
     IN_PLACE,
     check_memory_plan,
     plan_function,
+    read_plan,
 )
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -147,12 +151,80 @@ def test_checker_accepts_every_plan_it_makes_in_place():
         mlc.run_pipeline(module, "plan-memory{in-place=true},verify-memory-plan")
 
 
-def test_in_place_plans_are_not_run():
-    chains = Path(__file__).resolve().parents[1] / "Transforms/plan-memory/placement.mlir"
-    module = after(mlc.parse(chains.read_text()), "plan-memory{in-place=true}")
-    assert any(IN_PLACE in k.attributes for k in module.walk())
-    with pytest.raises(CompileError, match="in-place memory plans cannot run"):
-        host_program(module, kernel_symbols(module))
+PLACEMENT = Path(__file__).resolve().parents[1] / "Transforms/plan-memory/placement.mlir"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("tiles", [None, (3, 5)])
+def test_in_place_plans_run_and_equal_the_interpreter(threads, tiles, monkeypatch):
+    # Split even these small kernels over threads, as large ones are.
+    monkeypatch.setattr(native, "MIN_POINTS_PER_THREAD", 1)
+    module = after(mlc.parse(PLACEMENT.read_text()), "plan-memory{in-place=true}")
+    function = next(f for f in module.ops if isinstance(f, func.FuncOp))
+    assert len(read_plan(function).in_place) == 2
+    if tiles is not None:  # tiles clipped at both dims, thread ranges across tiles
+        for buffer in read_plan(function).in_place:
+            buffer.kernel.attributes[TILE_SIZES] = DenseArrayBase.from_list(i64, tiles)
+    x = np.random.default_rng(0).standard_normal((4, 16)).astype(np.float32)
+    expected = mlc.interpreter.run(module, "chain", x)
+    got = run_function(module, "chain", x, num_threads=threads)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)  # exp: a few ulps off libm
+
+
+# Unfused (one nn op per kernel, nothing recomputed) and tiled: every point-wise
+# kernel over a dying intermediate is a candidate for in-place reuse.
+UNFUSED = "decompose,canonicalize,cse,fuse{max-ops=1 max-recompute=0},tile,plan-memory"
+
+
+def test_random_programs_in_place_equal_the_interpreter(monkeypatch):
+    monkeypatch.setattr(native, "MIN_POINTS_PER_THREAD", 1)
+    reused = 0
+    for seed in range(16):
+        graph = random_graph(seed)
+        source = mlc.parse(graph.text)
+        module = after(source, UNFUSED)
+        function = next(f for f in module.ops if isinstance(f, func.FuncOp))
+        reused += len(read_plan(function).in_place)
+        kernels = compile_kernels(module)
+        inputs = inputs_for(module, np.random.default_rng(seed))
+        expected = mlc.interpreter.run(source, "f", *inputs)
+        separate = run_function(unplanned(module), "f", *inputs, kernels=kernels)
+        for threads in (1, 2, 2):  # later calls find earlier calls' values in the arena
+            got = run_function(module, "f", *inputs, kernels=kernels, num_threads=threads)
+            for g, e, s in zip(_tuple(got), _tuple(expected), _tuple(separate), strict=True):
+                np.testing.assert_array_equal(g, s)  # one kernel code, either buffer layout
+                magnitude = max(1.0, float(np.nanmax(np.abs(e), initial=0.0)))
+                tolerance = 1e-5 * magnitude * graph.reduction_length
+                np.testing.assert_allclose(g, e, rtol=1e-5, atol=tolerance, equal_nan=True)
+    assert reused >= 10
+
+
+CHAIN = """func.func @f(%x: tensor<64x256xf32>, %w: tensor<64x256xf32>) -> tensor<64x256xf32> {
+  %a = nn.mul %x, %w : tensor<64x256xf32>
+  %b = nn.exp %a : tensor<64x256xf32>
+  %c = nn.add %b, %x : tensor<64x256xf32>
+  %d = nn.tanh %c : tensor<64x256xf32>
+  %e = nn.mul %d, %w : tensor<64x256xf32>
+  func.return %e : tensor<64x256xf32>
+}"""
+
+
+def test_point_wise_chain_runs_in_one_buffer(capsys):
+    reports = {}
+    for in_place in ("true", "false"):
+        pipeline = UNFUSED.replace("plan-memory", f"plan-memory{{in-place={in_place} report=true}}")
+        after(mlc.parse(CHAIN), pipeline)
+        reports[in_place] = capsys.readouterr().err
+    assert "4 intermediates (3 in place): arena 65536 B, naive 262144 B" in reports["true"]
+    assert "4 intermediates (0 in place): arena 131072 B, naive 262144 B" in reports["false"]
+    module = after(mlc.parse(CHAIN), UNFUSED)  # in place by default
+    assert sum(IN_PLACE in k.attributes for k in module.walk()) == 3
+    rng = np.random.default_rng(1)
+    x, w = (rng.standard_normal((64, 256)).astype(np.float32) for _ in range(2))
+    expected = mlc.interpreter.run(mlc.parse(CHAIN), "f", x, w)
+    for threads in (1, 2):
+        got = run_function(module, "f", x, w, num_threads=threads)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
 MLP = (EXAMPLES / "mlp.mlir").read_text()
@@ -199,3 +271,35 @@ def test_program_with_placements_survives_json():
         program.naive_bytes,
         program.lower_bound_bytes,
     )
+
+
+def test_a_broken_plan_is_refused_where_ir_is_verified():
+    text = (
+        Path(__file__).resolve().parents[1] / "Transforms/plan-memory/verify-each.mlir"
+    ).read_text()
+    module = after(mlc.parse(text, "plan.mlir"), "plan-memory")
+    for kernel in module.walk():
+        if isinstance(kernel, KernelOp) and kernel.attributes[ARENA_OFFSETS].get_values()[0] > 0:
+            kernel.attributes[ARENA_OFFSETS] = DenseArrayBase.from_list(i64, [0])
+    with pytest.raises(
+        CompileError, match=r"plan\.mlir:\d+:3: error: result #0 at \[0, 256\) overlaps"
+    ):
+        mlc.run_pipeline(module, "canonicalize")  # verified after the pass, whichever it is
+    with pytest.raises(
+        CompileError, match=r"broken\.mlir:\d+:\d+: error: result #0 at \[0, 256\) overlaps"
+    ):
+        mlc.parse(mlc.print(module), "broken.mlir")
+
+
+def test_the_plan_checker_loads_only_for_planned_ir(tmp_path):
+    code = (
+        "import sys, mlc; mlc.parse(open(sys.argv[1]).read()); "
+        "print('mlc.transforms.plan_memory' in sys.modules)"
+    )
+    for text, loaded in ((MLP, "False"), (mlc.print(fused(MLP)), "True")):
+        path = tmp_path / "input.mlir"
+        path.write_text(text)
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == loaded

@@ -17,6 +17,7 @@ from test_cpu_kernels import as_tuple, assert_close
 
 import mlc
 from mlc.interpreter import run
+from mlc.runtime.cpu import compile_kernels
 
 PROGRAM = """\
 func.func @mlp(%x: tensor<5x7xf32>, %w: tensor<7x3xf32>, %b: tensor<3xf32>) -> tensor<5x3xf32> {
@@ -293,3 +294,53 @@ def test_concurrent_calls_from_8_threads(module, exe):
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads), "a call hung"
     assert not errors, errors[0]
+
+
+# ---------------------------------------------------------------------------
+# Kernels that write an output in place over an input
+
+IN_PLACE_KERNEL = """\
+func.func @f(%a: tensor<64xf32>, %b: tensor<64xf32>) -> tensor<64xf32> {
+  %y = loop.kernel "add_over_b" domain(%i: 64) ins(%ai = %a : tensor<64xf32>, %bi = %b : tensor<64xf32>) outs(%o : tensor<64xf32>) attributes {in_place = array<i64: 1>} {
+    %v = loop.load %ai[%i] : tensor<64xf32>
+    %w = loop.load %bi[%i] : tensor<64xf32>
+    %s = arith.addf %v, %w : f32
+    loop.store %s, %o[%i] : tensor<64xf32>
+  }
+  func.return %y : tensor<64xf32>
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def add_over_b():
+    kernel = compile_kernels(mlc.parse(IN_PLACE_KERNEL))["add_over_b"]
+    assert kernel.signature.in_place == (1,)
+    return kernel
+
+
+def test_in_place_output_may_be_its_input(add_over_b):
+    a, b = (np.arange(64, dtype=np.float32) * k for k in (1, 3))
+    expected = a + b
+    out = np.empty_like(b)
+    add_over_b(a, b, out)  # separate buffers still work
+    np.testing.assert_array_equal(out, expected)
+    for begin, end in ((0, 20), (20, 64)):  # two threads' ranges, one buffer
+        add_over_b(a, b, b, begin=begin, end=end)
+    np.testing.assert_array_equal(b, expected)
+
+
+def test_other_overlaps_with_an_in_place_output_are_refused(add_over_b):
+    a, b = np.ones(64, np.float32), np.ones(64, np.float32)
+    with pytest.raises(ValueError, match=r"#2 .*shares memory with another argument \(#0\)"):
+        add_over_b(a, b, a)  # undeclared: a is not the input it may be written over
+    buffer = np.zeros(80, np.float32)
+    with pytest.raises(ValueError, match=r"#2 .*in place over argument #1, but only as exactly"):
+        add_over_b(a, buffer[:64], buffer[16:])  # the declared input, shifted
+    assert not buffer.any()
+
+
+def test_an_in_place_claim_the_kernel_does_not_keep_is_refused():
+    reversed_read = IN_PLACE_KERNEL.replace("%bi[%i]", "%bi[63 - %i]")
+    with pytest.raises(mlc.CompileError, match="result #0 cannot be written over input #1: "):
+        compile_kernels(mlc.parse(reversed_read))
