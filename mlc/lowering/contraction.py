@@ -47,7 +47,14 @@ from mlc.dialects.loop import KernelOp, LoadOp, ReduceOp
 if TYPE_CHECKING:
     from mlc.lowering.loop_to_llvm import Schedule, _KernelLowering
 
-__all__ = ["MR", "NR", "Contraction", "emit_contraction", "match_contraction"]
+__all__ = [
+    "MR",
+    "NR",
+    "Contraction",
+    "emit_contraction",
+    "match_contraction",
+    "match_cpu_contraction",
+]
 
 LANES = 16
 """f32 lanes of an AVX-512 register; LLVM splits the vectors on narrower CPUs."""
@@ -128,10 +135,17 @@ def match_contraction(kernel: KernelOp, s: Schedule) -> Contraction | str:
         loads.reverse()
     if len(rows) != 1 or len(columns) != 1 or not all(k in u for u in used):
         return "operands are not indexed by one row dim, one column dim and the reduction dim"
-    if kernel.sizes[k] * NR * 4 > PANEL_BYTES:
-        return f"reduction of {kernel.sizes[k]} exceeds the packed panel's stack budget"
     batch = tuple(d for d in parallel if d not in (rows[0], columns[0]))
     return Contraction(reduce, loads[0], loads[1], rows[0], columns[0], k, batch)
+
+
+def match_cpu_contraction(kernel: KernelOp, s: Schedule) -> Contraction | str:
+    """`match_contraction`, less the contractions whose K x NR panel of B would not
+    fit `PANEL_BYTES` of stack (the CPU lowering's limit, not the GPU's)."""
+    c = match_contraction(kernel, s)
+    if isinstance(c, Contraction) and kernel.sizes[c.k] * NR * 4 > PANEL_BYTES:
+        return f"reduction of {kernel.sizes[c.k]} exceeds the packed panel's stack budget"
+    return c
 
 
 def emit_contraction(lw: _KernelLowering, c: Contraction, outer: tuple[SSAValue, SSAValue]) -> None:

@@ -144,7 +144,7 @@ from xdsl.passes import ModulePass
 from mlc.diagnostics import CompileError
 from mlc.dialects.loop import KernelOp, LoadOp, ReduceOp, StoreOp, index_range
 from mlc.lowering.codegen_options import DEFAULT_CODEGEN, CodegenOptions
-from mlc.lowering.contraction import Contraction, emit_contraction, match_contraction
+from mlc.lowering.contraction import Contraction, emit_contraction, match_cpu_contraction
 from mlc.lowering.index_exprs import flat_offset
 from mlc.lowering.llvm_math import erf_f32, exp_f32, log_f32, tanh_f32
 from mlc.passes import register_pass
@@ -977,7 +977,7 @@ class _KernelLowering:
             return carried
 
         contraction = (
-            match_contraction(self.kernel, self.schedule) if self.options.contraction else None
+            match_cpu_contraction(self.kernel, self.schedule) if self.options.contraction else None
         )
 
         def loops() -> None:

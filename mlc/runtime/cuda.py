@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mlc.runtime.program import TensorSpec
-
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
+
+    from mlc.runtime.native import KernelSignature
 
 __all__ = [
     "CudaError",
@@ -168,22 +168,16 @@ class LaunchShape:
 class CudaKernel:
     """One kernel of a loaded module, with its buffers' specs and launch shape."""
 
-    def __init__(
-        self,
-        module: CudaModule,
-        name: str,
-        inputs: Sequence[TensorSpec],
-        outputs: Sequence[TensorSpec],
-        shape: LaunchShape,
-    ) -> None:
-        self.name = name
-        self.inputs = tuple(inputs)
-        self.outputs = tuple(outputs)
+    def __init__(self, module: CudaModule, signature: KernelSignature, shape: LaunchShape) -> None:
+        self.signature = signature
+        self.name = signature.name
+        self.inputs = signature.inputs
+        self.outputs = signature.outputs
         self.shape = shape
         self._module = module  # keeps the module loaded while the kernel lives
         self._function = ctypes.c_void_p()
         driver().check(
-            "cuModuleGetFunction", ctypes.byref(self._function), module.handle, name.encode()
+            "cuModuleGetFunction", ctypes.byref(self._function), module.handle, self.name.encode()
         )
 
     def __repr__(self) -> str:
@@ -259,5 +253,5 @@ def compile_cuda(module: ModuleOp) -> dict[str, CudaKernel]:
         signature = kernel_signature(kernel, name)
         mapping = code.launches[name]
         shape = LaunchShape(mapping.threads, mapping.blocks)
-        kernels[name] = CudaKernel(loaded, name, signature.inputs, signature.outputs, shape)
+        kernels[name] = CudaKernel(loaded, signature, shape)
     return kernels

@@ -37,7 +37,7 @@ from mlc.runtime.native import (
     checked_threads,
     load_kernels,
 )
-from mlc.runtime.program import ArenaPool, FunctionProgram, MemoryReport, run_program
+from mlc.runtime.program import ArenaPool, BoundProgram, FunctionProgram, MemoryReport
 from mlc.settings import settings
 
 __all__ = ["TARGETS", "CompiledFunction", "Executable", "compile"]
@@ -56,6 +56,7 @@ class CompiledFunction:
         self.executable = executable
         self.name = name
         self.program = executable.programs[name]
+        self.bound = BoundProgram(self.program, executable.kernels)
 
     def __repr__(self) -> str:
         return f"<CompiledFunction @{self.name}>"
@@ -66,7 +67,7 @@ class CompiledFunction:
         """Runs the function; with `out`, results are written into those arrays."""
         exe = self.executable
         threads = checked_threads(exe.num_threads)
-        return run_program(self.program, exe.kernels, arrays, threads, out, exe.arenas)
+        return self.bound.run(arrays, threads, out, exe.arenas)
 
 
 class Executable:

@@ -205,12 +205,16 @@ class CompiledKernel:
         than MIN_POINTS_PER_THREAD points per thread run on the calling thread, where
         starting threads would cost more than it saves. ctypes releases the GIL.
         """
+        self.check(arrays, 0, self.parallel_size)
+        self.dispatch([a.ctypes.data for a in arrays], num_threads)
+
+    def dispatch(self, pointers: Sequence[int], num_threads: int = 1) -> None:
+        """`launch` on the arrays at addresses `pointers`, unchecked: for a caller
+        that has proven once what `check` proves per call (`BoundProgram`)."""
         chunks = min(num_threads, self.parallel_size, self.points // MIN_POINTS_PER_THREAD)
         if chunks <= 1:
-            self(*arrays)
+            self._function(*pointers, 0, self.parallel_size)
             return
-        self.check(arrays, 0, self.parallel_size)
-        pointers = [a.ctypes.data for a in arrays]
         bounds = [self.parallel_size * n // chunks for n in range(chunks + 1)]
         ranges = list(itertools.pairwise(bounds))
         for future in [

@@ -45,7 +45,7 @@ from xdsl.passes import ModulePass
 from mlc.debug_counter import decision_number, register_counter, should_execute
 from mlc.diagnostics import emit_remark
 from mlc.dialects.loop import TILE_SIZES, KernelOp, LoadOp, StoreOp
-from mlc.lowering.contraction import Contraction, match_contraction
+from mlc.lowering.contraction import Contraction, match_cpu_contraction
 from mlc.lowering.loop_to_llvm import element_bytes, schedule
 from mlc.passes import register_pass
 
@@ -194,7 +194,7 @@ def plan_tiles(
     """The tile sizes `tile` gives `kernel` (`sizes`: the pass option), and why."""
     if kernel.tile_sizes is not None:
         return TilePlan(None, ("already tiled",))
-    match = match_contraction(kernel, schedule(kernel))
+    match = match_cpu_contraction(kernel, schedule(kernel))
     if isinstance(match, Contraction):
         return TilePlan(None, ("a contraction: its lowering blocks it itself",))
     reasons = _row_reasons(kernel, caches)

@@ -164,9 +164,11 @@ def test_mlc_run_check_fails_when_the_backends_differ(tmp_path, monkeypatch, cap
     assert mlc_run.main([str(path), "--backend=cpu", "--check"]) == 0
     assert "check: result #0: max abs diff 0, max rel diff 0" in capsys.readouterr().out
 
-    real = mlc.runtime.executable.run_program
+    real = mlc.runtime.executable.BoundProgram.run
     monkeypatch.setattr(
-        mlc.runtime.executable, "run_program", lambda *a, **k: real(*a, **k) + np.float32(1e-3)
+        mlc.runtime.executable.BoundProgram,
+        "run",
+        lambda *a, **k: real(*a, **k) + np.float32(1e-3),
     )
     assert mlc_run.main([str(path), "--backend=cpu", "--check"]) == 1
     captured = capsys.readouterr()

@@ -14,7 +14,7 @@ from mlc.api import parse
 from mlc.dialects.loop import KernelOp
 from mlc.interpreter import run
 from mlc.lowering.codegen_options import CodegenOptions
-from mlc.lowering.contraction import Contraction, match_contraction
+from mlc.lowering.contraction import Contraction, match_contraction, match_cpu_contraction
 from mlc.lowering.loop_to_llvm import schedule
 
 
@@ -120,3 +120,13 @@ def test_what_is_not_a_contraction(source: str, reason: str) -> None:
 
 def test_f64_matmul_keeps_the_loop_nest() -> None:
     check(matmul((9, 13), (13, 11), (9, 11), "f64"))
+
+
+def test_a_deep_reduction_is_a_contraction_but_not_a_cpu_one() -> None:
+    """K = 8192 needs a 1 MiB packed panel: the CPU lowers it as a sweep, while the
+    GPU (which stages K in chunks) still tiles it."""
+    (kernel,) = fused_kernels(matmul((4, 8192), (8192, 3), (4, 3)))
+    assert isinstance(match_contraction(kernel, schedule(kernel)), Contraction)
+    reason = match_cpu_contraction(kernel, schedule(kernel))
+    assert reason == "reduction of 8192 exceeds the packed panel's stack budget"
+    check(matmul((4, 8192), (8192, 3), (4, 3)))

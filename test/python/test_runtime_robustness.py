@@ -8,6 +8,7 @@ kernel cannot read in place.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 
@@ -18,6 +19,7 @@ from test_cpu_kernels import as_tuple, assert_close
 import mlc
 from mlc.interpreter import run
 from mlc.runtime.cpu import compile_kernels
+from mlc.runtime.program import BoundProgram
 
 PROGRAM = """\
 func.func @mlp(%x: tensor<5x7xf32>, %w: tensor<7x3xf32>, %b: tensor<3xf32>) -> tensor<5x3xf32> {
@@ -344,3 +346,95 @@ def test_an_in_place_claim_the_kernel_does_not_keep_is_refused():
     reversed_read = IN_PLACE_KERNEL.replace("%bi[%i]", "%bi[63 - %i]")
     with pytest.raises(mlc.CompileError, match="result #0 cannot be written over input #1: "):
         compile_kernels(mlc.parse(reversed_read))
+
+
+# ---------------------------------------------------------------------------
+# A program is proven safe once, when it is bound to its kernels
+
+
+CHAIN = """\
+func.func @chain(%x: tensor<8x16xf32>, %w: tensor<16x16xf32>) -> tensor<8x16xf32> {
+  %s = nn.softmax %x axis = 1 : tensor<8x16xf32>
+  %h = nn.matmul %s, %w : tensor<8x16xf32>, tensor<16x16xf32> -> tensor<8x16xf32>
+  %t = nn.softmax %h axis = 1 : tensor<8x16xf32>
+  %u = nn.matmul %t, %w : tensor<8x16xf32>, tensor<16x16xf32> -> tensor<8x16xf32>
+  func.return %u : tensor<8x16xf32>
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def chain() -> mlc.Executable:
+    return mlc.compile(CHAIN)
+
+
+def launches_with(program, position: int, **changes):
+    launches = list(program.launches)
+    launches[position] = dataclasses.replace(launches[position], **changes)
+    return dataclasses.replace(program, launches=tuple(launches))
+
+
+def test_a_bound_program_runs_like_the_interpreter(chain):
+    program = chain.programs["chain"]
+    assert program.arena_bytes > 0 and any(
+        offset is not None for launch in program.launches for offset in launch.arena_offsets
+    )
+    bound = BoundProgram(program, chain.kernels)
+    x = np.random.default_rng(1).standard_normal((8, 16)).astype(np.float32)
+    w = np.random.default_rng(2).standard_normal((16, 16)).astype(np.float32)
+    expected = run(mlc.parse(CHAIN), "chain", x, w)
+    for threads in (1, 2):
+        assert_close(expected, bound.run([x, w], threads), 16)
+        assert_close(expected, bound.run([x, w], threads), 16)  # the arena views again
+
+
+def placed_launch(program) -> int:
+    return next(
+        n
+        for n, launch in enumerate(program.launches)
+        if any(offset is not None for offset in launch.arena_offsets)
+    )
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (lambda p, n: launches_with(p, n, kernel="nope"), "no compiled kernel of that name"),
+        (
+            lambda p, n: launches_with(p, n, arena_offsets=(p.arena_bytes,)),
+            "is not an aligned range of the",
+        ),
+        (lambda p, n: launches_with(p, n, arena_offsets=(4,)), "is not an aligned range"),
+        (
+            lambda p, n: launches_with(p, n + 1, inputs=(1, *p.launches[n + 1].inputs[1:])),
+            "value 1 is not float32",
+        ),
+        (lambda p, n: dataclasses.replace(p, results=(1,)), "returned value 1 is not"),
+    ],
+    ids=["unknown-kernel", "outside-arena", "unaligned", "wrong-input", "wrong-result"],
+)
+def test_a_program_that_does_not_fit_its_kernels_is_refused(chain, tamper, message):
+    program = chain.programs["chain"]
+    with pytest.raises(ValueError, match=message):
+        BoundProgram(tamper(program, placed_launch(program)), chain.kernels)
+
+
+def test_an_arena_value_overwritten_while_still_read_is_refused(chain):
+    """Two intermediates at one offset while the first is still read later."""
+    program = chain.programs["chain"]
+    placed = [
+        n
+        for n, launch in enumerate(program.launches)
+        if any(offset is not None for offset in launch.arena_offsets)
+    ]
+    first = placed[0]
+    reader = next(
+        n
+        for n, launch in enumerate(program.launches)
+        if program.launches[first].outputs[0] in launch.inputs
+    )
+    # Make the reader write its own output over the value it reads, as if in place,
+    # without the kernel declaring it: refused.
+    tampered = launches_with(program, reader, arena_offsets=program.launches[first].arena_offsets)
+    with pytest.raises(ValueError, match=r"overlaps value .* which is still in use"):
+        BoundProgram(tampered, chain.kernels)
