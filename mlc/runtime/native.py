@@ -216,10 +216,10 @@ class CompiledKernel:
             self._function(*pointers, 0, self.parallel_size)
             return
         bounds = [self.parallel_size * n // chunks for n in range(chunks + 1)]
-        ranges = list(itertools.pairwise(bounds))
-        for future in [
-            _thread_pool().submit(self._function, *pointers, begin, end) for begin, end in ranges
-        ]:
+        first, *rest = itertools.pairwise(bounds)
+        futures = [_thread_pool().submit(self._function, *pointers, b, e) for b, e in rest]
+        self._function(*pointers, *first)  # the calling thread takes a share too
+        for future in futures:
             future.result()
 
     def check(self, arrays: Sequence[Any], begin: int, end: int) -> None:
