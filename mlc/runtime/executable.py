@@ -100,6 +100,7 @@ class Executable:
         self.functions: tuple[str, ...] = tuple(self.programs)
         self.arenas = ArenaPool(max((p.arena_bytes for p in self.programs.values()), default=0))
         self._module = module
+        self._compiled: dict[str, CompiledFunction] = {}
 
     def memory_report(self) -> MemoryReport:
         """Per function, arena vs naive vs lower-bound bytes; the arenas held so far."""
@@ -131,7 +132,13 @@ class Executable:
     def __getitem__(self, name: str) -> CompiledFunction:
         if name not in self.functions:
             raise KeyError(self._unknown(name))
-        return CompiledFunction(self, name)
+        return self._function(name)
+
+    def _function(self, name: str) -> CompiledFunction:
+        """The function's one `CompiledFunction`: its program is bound once."""
+        if name not in self._compiled:
+            self._compiled[name] = CompiledFunction(self, name)
+        return self._compiled[name]
 
     def __getattr__(self, name: str) -> CompiledFunction:
         # Only reached for names that are not attributes; never answer for private or
@@ -140,7 +147,7 @@ class Executable:
             raise AttributeError(name)
         if name not in self.__dict__.get("functions", ()):
             raise AttributeError(self._unknown(name))
-        return CompiledFunction(self, name)
+        return self._function(name)
 
 
 def compile(
