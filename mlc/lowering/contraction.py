@@ -26,10 +26,15 @@ B is packed again for every block) was measured slower on a 2 MiB-L2 Xeon: at
 2048^3, 64-row blocks ran at 16 GFLOP/s against 55 for whole columns, since every
 repacking of a panel touches one page per row of B.
 
+The column dim n is the output's innermost; the row dim m one that only A uses.
+Other parallel dims are batch loops around the panels, whichever operands use
+them: a dim only A uses (x[b, m, k] @ w[k, n]) repacks the same panel of B per
+batch point, which costs a fraction of the FMAs.
+
 Not contractions (they keep the sweep lowering): other element types, several
-reduction dims, several reduces or sweeps, computed (gather) indices, an operand
-that uses neither or both of the row and column dims, empty tensors, and a K
-whose panel would not fit `PANEL_BYTES` of stack.
+reduction dims, several reduces or sweeps, computed (gather) indices, operands
+without a dim only one of them uses, empty tensors, and (`match_cpu_contraction`)
+a K whose panel would not fit `PANEL_BYTES` of stack.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from xdsl.dialects.builtin import DenseArrayBase, VectorType, f32, i32, i64
 from xdsl.ir import Attribute, SSAValue
 from xdsl.ir.affine import AffineDimExpr
 
-from mlc.dialects.loop import KernelOp, LoadOp, ReduceOp
+from mlc.dialects.loop import KernelOp, LoadOp, ReduceOp, StoreOp
 
 if TYPE_CHECKING:
     from mlc.lowering.loop_to_llvm import Schedule, _KernelLowering
@@ -127,16 +132,28 @@ def match_contraction(kernel: KernelOp, s: Schedule) -> Contraction | str:
     if None in used:
         return "an operand is read at computed indices"
     parallel = [d for d in range(kernel.rank) if d != k]
-    rows = [d for d in parallel if d in used[0] and d not in used[1]]
-    columns = [d for d in parallel if d in used[1] and d not in used[0]]
-    if len(rows) != 1 or len(columns) != 1:
-        rows = [d for d in parallel if d in used[1] and d not in used[0]]
-        columns = [d for d in parallel if d in used[0] and d not in used[1]]
+    only = [[d for d in parallel if d in used[n] and d not in used[1 - n]] for n in (0, 1)]
+    if not all(only) or not all(k in u for u in used):
+        return "operands are not indexed by a row dim, a column dim and the reduction dim"
+    # The column dim is the output's innermost (the micro-kernel stores NR consecutive
+    # columns); of several dims only one operand uses, the others are batch dims
+    # along which the other operand is the same (x @ w with a batched x).
+    innermost = _innermost_stored_dim(kernel)
+    if innermost in only[0]:
         loads.reverse()
-    if len(rows) != 1 or len(columns) != 1 or not all(k in u for u in used):
-        return "operands are not indexed by one row dim, one column dim and the reduction dim"
-    batch = tuple(d for d in parallel if d not in (rows[0], columns[0]))
-    return Contraction(reduce, loads[0], loads[1], rows[0], columns[0], k, batch)
+        only.reverse()
+    m, n = only[0][-1], innermost if innermost in only[1] else only[1][-1]
+    batch = tuple(d for d in parallel if d not in (m, n))
+    return Contraction(reduce, loads[0], loads[1], m, n, k, batch)
+
+
+def _innermost_stored_dim(kernel: KernelOp) -> int | None:
+    """The domain dim of the first store's last index, if it is a plain dim."""
+    store = next((op for op in kernel.block.ops if isinstance(op, StoreOp)), None)
+    if store is None or not kernel.domain_map(store).results:
+        return None
+    last = kernel.domain_map(store).results[-1]
+    return last.position if isinstance(last, AffineDimExpr) else None
 
 
 def match_cpu_contraction(kernel: KernelOp, s: Schedule) -> Contraction | str:

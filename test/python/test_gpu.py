@@ -296,6 +296,11 @@ BATCHED = """func.func @bmm(%a: tensor<3x33x20xf32>, %b: tensor<3x20x65xf32>) ->
   %y = nn.matmul %a, %b : tensor<3x33x20xf32>, tensor<3x20x65xf32> -> tensor<3x33x65xf32>
   func.return %y : tensor<3x33x65xf32>
 }"""
+SHARED_WEIGHT = """func.func @xw(%x: tensor<2x33x20xf32>, %w: tensor<20x45xf32>) -> tensor<2x33x45xf32> {
+  %wb = nn.broadcast_in_dim %w dims = [1, 2] : tensor<20x45xf32> -> tensor<2x20x45xf32>
+  %y = nn.matmul %x, %wb : tensor<2x33x20xf32>, tensor<2x20x45xf32> -> tensor<2x33x45xf32>
+  func.return %y : tensor<2x33x45xf32>
+}"""
 
 
 @pytest.mark.parametrize(
@@ -309,6 +314,7 @@ BATCHED = """func.func @bmm(%a: tensor<3x33x20xf32>, %b: tensor<3x20x65xf32>) ->
         (INT_ROW_SUM, "row-block=32", {"rows"}),
         (MATMUL, "", {"tiles"}),
         (BATCHED, "", {"tiles"}),
+        (SHARED_WEIGHT, "", {"tiles"}),
         (LINEAR, "", {"tiles"}),
         (LINEAR, "tile-m=16 tile-n=32 tile-k=5 max-grid=3", {"tiles"}),
     ],
@@ -321,6 +327,7 @@ BATCHED = """func.func @bmm(%a: tensor<3x33x20xf32>, %b: tensor<3x20x65xf32>) ->
         "one_warp_i32_rows",
         "matmul_70x50x37",
         "batched_3x33x65x20",
+        "batched_x_shared_weight",
         "linear_bias_gelu",
         "linear_small_tiles_grid_stride",
     ],

@@ -130,3 +130,19 @@ def test_a_deep_reduction_is_a_contraction_but_not_a_cpu_one() -> None:
     reason = match_cpu_contraction(kernel, schedule(kernel))
     assert reason == "reduction of 8192 exceeds the packed panel's stack budget"
     check(matmul((4, 8192), (8192, 3), (4, 3)))
+
+
+def test_a_batched_operand_times_a_shared_one_is_a_contraction() -> None:
+    """x[b, m, k] @ w[k, n] (torch.matmul of a 3-D input and a 2-D weight): the batch
+    dim only x uses is a batch dim, along which w's panel is the same."""
+    source = (
+        f"func.func @f(%x: {t((3, 19, 40))}, %w: {t((40, 37))}) -> {t((3, 19, 37))} {{\n"
+        f"  %wb = nn.broadcast_in_dim %w dims = [1, 2] : {t((40, 37))} -> {t((3, 40, 37))}\n"
+        f"  %y = nn.matmul %x, %wb : {t((3, 19, 40))}, {t((3, 40, 37))} -> {t((3, 19, 37))}\n"
+        f"  func.return %y : {t((3, 19, 37))}\n}}\n"
+    )
+    (kernel,) = fused_kernels(source)
+    c = match_contraction(kernel, schedule(kernel))
+    assert isinstance(c, Contraction) and (c.m, c.n, c.k, c.batch) == (1, 2, 3, (0,))
+    check(source)
+    check(source, num_threads=2)

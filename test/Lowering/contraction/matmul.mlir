@@ -76,3 +76,19 @@ func.func @heads(%h: tensor<2x4x8x8xf32>, %w: tensor<32x32xf32>) -> tensor<16x32
   %y = nn.matmul %a, %w : tensor<16x32xf32>, tensor<32x32xf32> -> tensor<16x32xf32>
   func.return %y : tensor<16x32xf32>
 }
+
+// -----
+
+// A batched operand times a shared one (torch.matmul of a 3-D input and a 2-D
+// weight): the dim only x uses is a batch loop around the panels of w.
+// CHECK-LABEL: llvm.func @shared_weight_k0(
+// CHECK:       ^batch_d0(
+// CHECK:       ^pack_full:
+// CHECK:       ^k(%{{.+}}: i64, %c0: vector<16xf32>,
+// OFF-LABEL: llvm.func @shared_weight_k0(
+// OFF-NOT:   ^pack_full
+func.func @shared_weight(%x: tensor<3x19x40xf32>, %w: tensor<40x37xf32>) -> tensor<3x19x37xf32> {
+  %wb = nn.broadcast_in_dim %w dims = [1, 2] : tensor<40x37xf32> -> tensor<3x40x37xf32>
+  %y = nn.matmul %x, %wb : tensor<3x19x40xf32>, tensor<3x40x37xf32> -> tensor<3x19x37xf32>
+  func.return %y : tensor<3x19x37xf32>
+}
