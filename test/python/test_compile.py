@@ -200,29 +200,31 @@ SOFTMAX_ROWS = """func.func @softmax(%x: tensor<256x512xf32>) -> tensor<256x512x
   %y = nn.softmax %x axis = 1 : tensor<256x512xf32>
   func.return %y : tensor<256x512xf32>
 }"""
+SOFTMAX_BIG = SOFTMAX_ROWS.replace("256x512", "1024x1024")
+"""Enough points for four threads (`MIN_POINTS_PER_THREAD` each)."""
 
 
 @pytest.mark.parametrize("num_threads", [1, 2, 3, 7])
 def test_threads_split_rows_and_agree(num_threads: int):
-    x = np.random.default_rng(0).standard_normal((256, 512)).astype(np.float32)
-    single = mlc.compile(SOFTMAX_ROWS, num_threads=1).softmax(x)
-    threaded = mlc.compile(SOFTMAX_ROWS, num_threads=num_threads).softmax(x)
+    x = np.random.default_rng(0).standard_normal((1024, 1024)).astype(np.float32)
+    single = mlc.compile(SOFTMAX_BIG, num_threads=1).softmax(x)
+    threaded = mlc.compile(SOFTMAX_BIG, num_threads=num_threads).softmax(x)
     np.testing.assert_array_equal(threaded, single)
 
 
 def test_launch_splits_the_outermost_parallel_dim(monkeypatch: pytest.MonkeyPatch):
     from mlc.runtime import cpu
 
-    exe = mlc.compile(SOFTMAX_ROWS, num_threads=4)
+    exe = mlc.compile(SOFTMAX_BIG, num_threads=4)
     (kernel,) = exe.kernels.values()
     calls = []
     original = kernel._function
     monkeypatch.setattr(
         kernel, "_function", lambda *args: calls.append(args[-2:]) or original(*args)
     )
-    x = np.ones((256, 512), np.float32)
-    np.testing.assert_allclose(exe.softmax(x), 1 / 512)
-    assert sorted(calls) == [(0, 64), (64, 128), (128, 192), (192, 256)]
+    x = np.ones((1024, 1024), np.float32)
+    np.testing.assert_allclose(exe.softmax(x), 1 / 1024)
+    assert sorted(calls) == [(0, 256), (256, 512), (512, 768), (768, 1024)]
     assert kernel.points // cpu.MIN_POINTS_PER_THREAD >= 4
 
 
