@@ -1,8 +1,8 @@
 // The memory plan is checked wherever IR is verified: after every pass (naming the
 // pass that broke it), and when a planned module is parsed.
-// RUN: not mlc-opt %s -p 'plan-memory,test-collapse-arena' --load-pass-plugin=%S/Inputs/break_plan.py 2>&1 | filecheck %s
-// RUN: mlc-opt %s -p 'plan-memory,test-collapse-arena' --load-pass-plugin=%S/Inputs/break_plan.py --no-verify-each | not mlc-opt 2>&1 | filecheck %s --check-prefix=PARSE
-// RUN: mlc-opt %s -p 'plan-memory,test-collapse-arena' --load-pass-plugin=%S/Inputs/break_plan.py --no-verify-each | filecheck %s --check-prefix=UNCHECKED
+// RUN: not mlc-opt %s -p 'plan-memory,test-collapse-arena' --load-pass-plugin=%S/../../mlc-opt/Inputs/test_passes.py 2>&1 | filecheck %s
+// RUN: mlc-opt %s -p 'plan-memory,test-collapse-arena' --load-pass-plugin=%S/../../mlc-opt/Inputs/test_passes.py --no-verify-each | not mlc-opt 2>&1 | filecheck %s --check-prefix=PARSE
+// RUN: mlc-opt %s -p 'plan-memory,test-collapse-arena' --load-pass-plugin=%S/../../mlc-opt/Inputs/test_passes.py --no-verify-each | filecheck %s --check-prefix=UNCHECKED
 
 // %a and %b are live together at k2; collapsed to offset 0, they overlap. The error
 // is at k1, where %b is written over %a.

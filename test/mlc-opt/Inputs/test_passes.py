@@ -1,7 +1,7 @@
 """Test-only passes for the driver tests, loaded with `--load-pass-plugin`.
 
 They exercise what no product pass should do on purpose: emit every kind of
-diagnostic, take every kind of option, crash, and break the IR.
+diagnostic, take every kind of option, crash, break the IR, and break a memory plan.
 """
 
 from dataclasses import dataclass, field
@@ -9,12 +9,14 @@ from typing import Literal
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import FunctionType, ModuleOp, StringAttr, i1
+from xdsl.dialects.builtin import DenseArrayBase, FunctionType, ModuleOp, StringAttr, i1, i64
 from xdsl.passes import ModulePass
 
 from mlc.diagnostics import emit_error, emit_remark, emit_warning, note
+from mlc.dialects.loop import KernelOp
 from mlc.passes import register_pass
 from mlc.pipeline import format_pass
+from mlc.transforms.plan_memory import ARENA_OFFSETS
 
 
 @register_pass
@@ -100,3 +102,19 @@ class TestBreakIR(ModulePass):
             if isinstance(f, func.FuncOp):
                 ty = f.function_type
                 f.function_type = FunctionType.from_lists(ty.inputs.data, [*ty.outputs.data, i1])
+
+
+@register_pass
+@dataclass(frozen=True)
+class TestCollapseArena(ModulePass):
+    """Move every buffer of the arena to offset 0, where they overlap."""
+
+    name = "test-collapse-arena"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for kernel in op.walk():
+            if isinstance(kernel, KernelOp) and ARENA_OFFSETS in kernel.attributes:
+                offsets = kernel.attributes[ARENA_OFFSETS].get_values()
+                kernel.attributes[ARENA_OFFSETS] = DenseArrayBase.from_list(
+                    i64, [min(offset, 0) for offset in offsets]
+                )
