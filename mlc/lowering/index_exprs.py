@@ -106,10 +106,12 @@ class _Sum:
 
 
 def _is_division(expr: AffineExpr, kind: AffineBinaryOpKind) -> bool:
+    """Whether `expr` is a `kind` (floordiv, ceildiv, mod) by a positive constant."""
     return (
         isinstance(expr, AffineBinaryOpExpr)
         and expr.kind == kind
         and isinstance(expr.rhs, AffineConstantExpr)
+        and expr.rhs.value > 0
     )
 
 
@@ -131,17 +133,18 @@ class _Simplifier:
         if isinstance(atom, AffineDimExpr):
             size = self.sizes[atom.position] if atom.position < len(self.sizes) else 0
             return (0, size - 1) if size > 0 else None
-        if isinstance(atom, AffineBinaryOpExpr):
+        if _is_division(atom, AffineBinaryOpKind.Mod):
+            return 0, atom.rhs.value - 1  # type: ignore[attr-defined]
+        floor = _is_division(atom, AffineBinaryOpKind.FloorDiv)
+        if floor or _is_division(atom, AffineBinaryOpKind.CeilDiv):
             k = atom.rhs.value  # type: ignore[attr-defined]
-            if atom.kind == AffineBinaryOpKind.Mod:
-                return 0, k - 1
-            inner = self.range_of(self.linear(atom.lhs))
+            inner = self.range_of(self.linear(atom.lhs))  # type: ignore[attr-defined]
             if inner is None:
                 return None
-            if atom.kind == AffineBinaryOpKind.FloorDiv:
+            if floor:
                 return inner[0] // k, inner[1] // k
             return -(-inner[0] // k), -(-inner[1] // k)
-        return None  # a symbol
+        return None  # a symbol, or a product or division kept as written
 
     def linear(self, expr: AffineExpr) -> _Sum:
         if isinstance(expr, AffineConstantExpr):
@@ -181,12 +184,8 @@ class _Simplifier:
             g, y, _ = grouped
             return q + self.floordiv(y, k // g)
         atom = r.single_atom()
-        if (
-            isinstance(atom, AffineBinaryOpExpr)
-            and atom.kind == AffineBinaryOpKind.FloorDiv
-            and isinstance(atom.rhs, AffineConstantExpr)
-        ):
-            return q + self.floordiv(self.linear(atom.lhs), atom.rhs.value * k)
+        if atom is not None and _is_division(atom, AffineBinaryOpKind.FloorDiv):
+            return q + self.floordiv(self.linear(atom.lhs), atom.rhs.value * k)  # type: ignore[attr-defined]
         return q + _Sum({r.as_expr() // k: 1})
 
     def grouped(self, x: _Sum, k: int) -> tuple[int, _Sum, _Sum] | None:
@@ -214,12 +213,11 @@ class _Simplifier:
             return self.mod(y, k // g).scaled(g) + z
         atom = r.single_atom()
         if (
-            isinstance(atom, AffineBinaryOpExpr)
-            and atom.kind == AffineBinaryOpKind.Mod
-            and isinstance(atom.rhs, AffineConstantExpr)
-            and atom.rhs.value % k == 0
+            atom is not None
+            and _is_division(atom, AffineBinaryOpKind.Mod)
+            and atom.rhs.value % k == 0  # type: ignore[attr-defined]
         ):
-            return self.mod(self.linear(atom.lhs), k)
+            return self.mod(self.linear(atom.lhs), k)  # type: ignore[attr-defined]
         return _Sum({r.as_expr() % k: 1})
 
 

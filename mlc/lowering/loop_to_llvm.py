@@ -988,19 +988,15 @@ class _KernelLowering:
             else:  # the virtual parallel dim of size 1
                 self.b.loop("once", lower, upper, [], lambda _iv, carried: parallel_point(carried))
 
-        self.in_place_versions(loops)
+        pairs = [(n, r) for r, n in enumerate(in_place_inputs(self.kernel)) if n >= 0]
+        self.in_place_versions(loops, pairs)
         if self.streamed:  # non-temporal stores are weakly ordered: drain them first
             self.b.add(llvm.CallIntrinsicOp("llvm.x86.sse.sfence", [], []))
         self.b.add(llvm.ReturnOp())
         function_type = llvm.LLVMFunctionType(entry.arg_types, llvm.LLVMVoidType())
         no_alias = DictionaryAttr({"llvm.noalias": UnitAttr()})
         inputs = len(self.kernel.inputs)
-        shared = {
-            pointer
-            for result, number in enumerate(in_place_inputs(self.kernel))
-            if number >= 0
-            for pointer in (number, inputs + result)
-        }
+        shared = {pointer for n, r in pairs for pointer in (n, inputs + r)}
         pointer_attrs = [
             DictionaryAttr({}) if n in shared else no_alias for n in range(len(entry.args) - 2)
         ] + [DictionaryAttr({})] * 2
@@ -1016,14 +1012,13 @@ class _KernelLowering:
         )
         return LoweredKernel(function, self.b.externals)
 
-    def in_place_versions(self, emit: Callable[[], None]) -> None:
-        """`emit()` the loops, twice for a kernel with `in_place` pairs: when every
-        pair is one buffer, with the input loaded through the output's pointer, else
+    def in_place_versions(self, emit: Callable[[], None], pairs: list[tuple[int, int]]) -> None:
+        """`emit()` the loops, twice for a kernel with in-place `pairs` (input number,
+        result number): when every pair is one buffer, with the input loaded through the output's pointer, else
         as written. Through two pointers that may alias, LLVM vectorizes behind a
         run-time overlap check, which one buffer fails (scalar code, 2x slower where
         measured); through one, it sees each element loaded before it is stored."""
         inputs, outputs = self.kernel.input_args, self.kernel.output_args
-        pairs = [(n, r) for r, n in enumerate(in_place_inputs(self.kernel)) if n >= 0]
         if not pairs:
             emit()
             return
@@ -1450,16 +1445,18 @@ class _KernelLowering:
             # One affine expression, in which a reshape's divisions cancel the strides.
             offset = self.index(flat_offset(results, shape, self.kernel.sizes), [])
         else:
-            offset = self.b.constant(0, i64)
-            for n, (expr, size) in enumerate(zip(results, shape, strict=True)):
+            offset = None
+            for expr, size in zip(results, shape, strict=True):
                 index = self.index(expr, symbols)
                 if clamp and not self.proven_inside(expr, size):
                     index = self.clamp(index, size)
-                if n == 0:
+                if offset is None:
                     offset = index
                 else:  # Horner: ((i0 * size1 + i1) * size2 + i2) ...
                     scaled = self.mul(offset, self.b.constant(size, i64))
                     offset = self.b.add(llvm.AddOp(scaled, index, overflow=NSW))
+            if offset is None:  # rank 0, read with a computed index its map ignores
+                offset = self.b.constant(0, i64)
         gep = llvm.GEPOp(
             self.pointers[op.tensor],
             [llvm.GEP_USE_SSA_VAL],

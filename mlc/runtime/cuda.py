@@ -18,7 +18,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -213,7 +212,7 @@ class CudaKernel:
                     f"{array.dtype}{list(array.shape)}"
                 )
         buffers = [DeviceBuffer.from_array(a) for a in arrays[: len(self.inputs)]]
-        buffers += [DeviceBuffer(math.prod(s.shape) * s.dtype.itemsize) for s in self.outputs]
+        buffers += [DeviceBuffer(s.nbytes) for s in self.outputs]
         self.launch_device(buffers)
         driver().synchronize()
         for array, buffer in zip(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from programs import after, inputs_for, random_graph
+from programs import after, assert_agree, inputs_for, random_graph
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseArrayBase, i64
 
@@ -237,7 +237,7 @@ def test_one_arena_across_calls_and_one_per_concurrent_caller():
     x, *weights = inputs_for(exe.module, np.random.default_rng(0))
     expected = mlc.interpreter.run(mlc.parse(MLP), "mlp", x, *weights)
     for _ in range(3):
-        np.testing.assert_allclose(exe.mlp(x, *weights), expected, rtol=1e-4, atol=1e-5)
+        assert_agree(expected, exe.mlp(x, *weights))
     assert exe.memory_report().arenas == 1
     results: dict[int, list[np.ndarray]] = {}
 
@@ -252,7 +252,7 @@ def test_one_arena_across_calls_and_one_per_concurrent_caller():
     for n, outputs in results.items():
         want = mlc.interpreter.run(mlc.parse(MLP), "mlp", x + n, *weights)
         for got in outputs:
-            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+            assert_agree(want, got)
     report = exe.memory_report()
     assert 1 <= report.arenas <= 5
     assert report.peak_bytes == report.arena_bytes * report.arenas
