@@ -7,9 +7,10 @@ compiler.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_CODEGEN", "CodegenOptions"]
+__all__ = ["DEFAULT_CODEGEN", "CodegenOptions", "host_vector_width"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class CodegenOptions:
     `vector_width`: the SIMD width in bits the loop vectoriser prefers (128, 256 or
     512; LLVM's `prefer-vector-width`). None asks for the widest the CPU has: LLVM
     alone picks 256 bits on AVX-512 CPUs, which costs 1.1-1.6x on transcendentals.
+    The contraction micro-kernel is shaped for it (`vector_width` or, for None, the
+    host's `host_vector_width()`): its accumulators must fit the register file.
     `prefetch`: row-wise kernels prefetch the next row of their inputs during the
     sweep over a row with the most work (see the module docstring).
     `streaming_stores` (x86-64 only): rows of large outputs (`STREAMING_MIN_BYTES`)
@@ -49,6 +52,23 @@ class CodegenOptions:
             raise ValueError(
                 f"vector_width: expected 128, 256, 512 or None, got {self.vector_width!r}"
             )
+
+    @property
+    def target_vector_width(self) -> int:
+        """`vector_width`, or the host's widest when it is None."""
+        return self.vector_width or host_vector_width()
+
+
+@functools.cache
+def host_vector_width() -> int:
+    """The widest SIMD registers of this CPU in bits, as LLVM sees its features:
+    512 with AVX-512, 256 with AVX, else 128 (SSE, NEON)."""
+    import llvmlite.binding as llvm
+
+    features = llvm.get_host_cpu_features()
+    if features.get("avx512f", False):
+        return 512
+    return 256 if features.get("avx", False) else 128
 
 
 DEFAULT_CODEGEN = CodegenOptions()

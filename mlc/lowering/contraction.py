@@ -10,7 +10,7 @@ output element, reading B down a column) but BLIS-style:
       for jr in N step NR:
         pack B[:, jr:jr+NR] into a K x NR panel (stack, 64-byte aligned; L2)
         for ir in M step MR:
-          MR x NR accumulators in <16 x float> registers over all of K
+          MR x NR accumulators in vector registers over all of K
           (`llvm.intr.fma` of a broadcast A element and two panel vectors),
           stored to an MR x NR tile, then the epilogue per element of the tile
 
@@ -19,7 +19,9 @@ epilogue runs on it there: no extra pass over the output. A is read in place (MR
 rows, each sequential in k for a row-major A; the broadcast folds into the FMA);
 only B is packed, because the micro-kernel needs NR consecutive columns per k.
 Remainders are computed on clamped rows and columns (repeating the last valid one)
-and never stored, so the micro-kernel has one shape.
+and never stored, so the micro-kernel has one shape per target: MR x NR is 8 x 32
+with AVX-512 and 6 x 16 with AVX2 (`MICRO_KERNELS`), the accumulators, panel
+vectors and broadcast filling the vector registers without spilling.
 
 Each panel of B is packed once. Blocking the rows of A too (MC rows kept in L2 while
 B is packed again for every block) was measured slower on a 2 MiB-L2 Xeon: at
@@ -53,24 +55,46 @@ if TYPE_CHECKING:
     from mlc.lowering.loop_to_llvm import Schedule, _KernelLowering
 
 __all__ = [
-    "MR",
-    "NR",
+    "MICRO_KERNELS",
     "Contraction",
+    "MicroKernel",
     "emit_contraction",
     "match_contraction",
     "match_cpu_contraction",
 ]
 
-LANES = 16
-"""f32 lanes of an AVX-512 register; LLVM splits the vectors on narrower CPUs."""
-MR = 8
-"""Rows of the register tile: 8 x 2 accumulators, 2 panel vectors and a broadcast
-fit the 32 zmm registers."""
-NR = 2 * LANES
-"""Columns of the register tile (two vectors)."""
+
+@dataclass(frozen=True)
+class MicroKernel:
+    """The register tile: `rows` x `vectors` accumulators of `lanes` f32 each, plus
+    `vectors` panel vectors and one broadcast, all live in the K loop, so they must
+    fit the target's vector registers."""
+
+    lanes: int
+    rows: int
+    vectors: int
+
+    @property
+    def columns(self) -> int:
+        """NR: the columns of the tile and of a packed panel."""
+        return self.lanes * self.vectors
+
+    @property
+    def vector(self) -> VectorType:
+        return VectorType(f32, [self.lanes])
+
+
+MICRO_KERNELS = {
+    512: MicroKernel(lanes=16, rows=8, vectors=2),  # 16 + 2 + 1 of AVX-512's 32 zmm
+    256: MicroKernel(lanes=8, rows=6, vectors=2),  # 12 + 2 + 1 of AVX2's 16 ymm
+    128: MicroKernel(lanes=4, rows=6, vectors=2),  # 12 + 2 + 1 of SSE's 16 xmm
+}
+"""The micro-kernel per vector width in bits (`CodegenOptions.target_vector_width`):
+a tile that spills its accumulators runs at half speed or less (8 x 32 on AVX2: 30
+GFLOP/s against 6 x 16's ~70 on a Zen 3 core)."""
+WIDEST_COLUMNS = max(k.columns for k in MICRO_KERNELS.values())
 PANEL_BYTES = 512 * 1024
-"""Most stack the packed K x NR panel of B may take (K up to 4096)."""
-VECTOR = VectorType(f32, [LANES])
+"""Most stack the packed K x NR panel of B may take (K up to 4096 at NR = 32)."""
 NSW = llvm.OverflowAttr((llvm.OverflowFlag.NO_SIGNED_WRAP,))
 
 
@@ -160,7 +184,7 @@ def match_cpu_contraction(kernel: KernelOp, s: Schedule) -> Contraction | str:
     """`match_contraction`, less the contractions whose K x NR panel of B would not
     fit `PANEL_BYTES` of stack (the CPU lowering's limit, not the GPU's)."""
     c = match_contraction(kernel, s)
-    if isinstance(c, Contraction) and kernel.sizes[c.k] * NR * 4 > PANEL_BYTES:
+    if isinstance(c, Contraction) and kernel.sizes[c.k] * WIDEST_COLUMNS * 4 > PANEL_BYTES:
         return f"reduction of {kernel.sizes[c.k]} exceeds the packed panel's stack budget"
     return c
 
@@ -176,6 +200,8 @@ class _ContractionEmitter:
         self, lw: _KernelLowering, c: Contraction, outer: tuple[SSAValue, SSAValue]
     ) -> None:
         self.lw, self.c, self.b = lw, c, lw.b
+        self.shape = MICRO_KERNELS[lw.options.target_vector_width]
+        rows, columns = self.shape.rows, self.shape.columns
         sizes = lw.kernel.sizes
         first = min((c.m, c.n, *c.batch))
         self.bounds = {
@@ -183,8 +209,8 @@ class _ContractionEmitter:
             for d in (c.m, c.n, *c.batch)
         }
         self.depth = sizes[c.k]
-        self.panel = self.b.add(llvm.AllocaOp(self.const(self.depth * NR), f32, alignment=64))
-        self.tile = self.b.add(llvm.AllocaOp(self.const(MR * NR), f32, alignment=64))
+        self.panel = self.b.add(llvm.AllocaOp(self.const(self.depth * columns), f32, alignment=64))
+        self.tile = self.b.add(llvm.AllocaOp(self.const(rows * columns), f32, alignment=64))
 
     def const(self, value: int) -> SSAValue:
         return self.b.constant(value, i64)
@@ -219,7 +245,7 @@ class _ContractionEmitter:
     def emit(self) -> None:
         def batch_nest(dims: tuple[int, ...]) -> None:
             if not dims:
-                self.blocks("jr", self.bounds[self.c.n], NR, self.column_panel)
+                self.blocks("jr", self.bounds[self.c.n], self.shape.columns, self.column_panel)
                 return
 
             def step(iv: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
@@ -237,7 +263,7 @@ class _ContractionEmitter:
         def tile(ir: SSAValue, ir_end: SSAValue) -> None:
             self.micro_kernel(ir, ir_end, jr, jr_end)
 
-        self.blocks("ir", self.bounds[self.c.m], MR, tile)
+        self.blocks("ir", self.bounds[self.c.m], self.shape.rows, tile)
 
     def pack(self, jr: SSAValue, jr_end: SSAValue) -> None:
         """The panel B[:, jr:jr+NR], k-major; a partial panel repeats its last column
@@ -246,7 +272,8 @@ class _ContractionEmitter:
         width = b.add(llvm.SubOp(jr_end, jr, overflow=NSW))
         last = b.add(llvm.SubOp(jr_end, self.const(1), overflow=NSW))
         full, partial, done = (b.new_block(n) for n in ("pack_full", "pack_partial", "packed"))
-        b.add(llvm.CondBrOp(b.icmp("eq", width, self.const(NR)), full, [], partial, []))
+        columns = self.const(self.shape.columns)
+        b.add(llvm.CondBrOp(b.icmp("eq", width, columns), full, [], partial, []))
         for block, clamped_to in ((full, None), (partial, last)):
             b.enter(block)
             self.copy_panel(block.name_hint, jr, clamped_to)
@@ -264,63 +291,63 @@ class _ContractionEmitter:
                 if clamped_to is not None:
                     column_index = self.smin(column_index, clamped_to)
                 self.lw.dims[c.n] = column_index
-                offset = self.add(self.lw.mul(kv, self.const(NR)), j)
+                offset = self.add(self.lw.mul(kv, self.const(self.shape.columns)), j)
                 b.add(llvm.StoreOp(self.lw.load(c.rhs, {}), self.element(self.panel, offset)))
                 return carried
 
-            b.loop(f"{name}_n", self.const(0), self.const(NR), [], column)
+            b.loop(f"{name}_n", self.const(0), self.const(self.shape.columns), [], column)
             return carried
 
         b.loop(f"{name}_k", self.const(0), self.const(self.depth), [], row)
 
     def splat(self, scalar: SSAValue) -> SSAValue:
-        b = self.b
-        undefined = b.add(llvm.UndefOp(VECTOR))
+        b, vector = self.b, self.shape.vector
+        undefined = b.add(llvm.UndefOp(vector))
         first = b.add(llvm.InsertElementOp(undefined, scalar, b.constant(0, i32)))
-        zeros = DenseArrayBase.from_list(i32, [0] * LANES)
-        return b.add(llvm.ShuffleVectorOp(first, undefined, zeros, VECTOR))
+        zeros = DenseArrayBase.from_list(i32, [0] * self.shape.lanes)
+        return b.add(llvm.ShuffleVectorOp(first, undefined, zeros, vector))
 
     def micro_kernel(self, ir: SSAValue, ir_end: SSAValue, jr: SSAValue, jr_end: SSAValue) -> None:
         """One MR x NR tile of C: the micro-kernel over all of K, then the epilogue."""
-        b, c, lw = self.b, self.c, self.lw
+        b, c, lw, shape = self.b, self.c, self.lw, self.shape
         last = b.add(llvm.SubOp(ir_end, self.const(1), overflow=NSW))
-        rows = [self.smin(self.add(ir, self.const(r)), last) for r in range(MR)]
+        rows = [self.smin(self.add(ir, self.const(r)), last) for r in range(shape.rows)]
         zero = self.splat(b.constant(0.0, f32))
 
         def step(kv: SSAValue, accumulators: list[SSAValue]) -> list[SSAValue]:
             lw.dims[c.k] = kv
-            offset = lw.mul(kv, self.const(NR))
-            halves = [
-                b.add(llvm.LoadOp(self.element(self.panel, offset), VECTOR, alignment=64)),
+            offset = lw.mul(kv, self.const(shape.columns))
+            panel = [
                 b.add(
                     llvm.LoadOp(
-                        self.element(self.panel, self.add(offset, self.const(LANES))),
-                        VECTOR,
+                        self.element(self.panel, self.add(offset, self.const(v * shape.lanes))),
+                        shape.vector,
                         alignment=64,
                     )
-                ),
+                )
+                for v in range(shape.vectors)
             ]
             updated = []
-            for r, row in enumerate(rows):
+            for row in rows:
                 lw.dims[c.m] = row
                 a = self.splat(b.add(llvm.LoadOp(lw.address(c.lhs, {}, clamp=False), f32)))
-                for h, half in enumerate(halves):
-                    updated.append(b.add(llvm.FMAOp(a, half, accumulators[2 * r + h])))
+                for vector in panel:
+                    updated.append(b.add(llvm.FMAOp(a, vector, accumulators[len(updated)])))
             return updated
 
-        names = [f"c{r}_{h}" for r in range(MR) for h in range(2)]
+        names = [f"c{r}_{v}" for r in range(shape.rows) for v in range(shape.vectors)]
         finals = b.loop(
             "k", self.const(0), self.const(self.depth), [zero] * len(names), step, names
         )
         for n, value in enumerate(finals):
-            address = self.element(self.tile, self.const(n), VECTOR)
+            address = self.element(self.tile, self.const(n), shape.vector)
             b.add(llvm.StoreOp(value, address, alignment=64))
 
         def epilogue_row(i: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
             def epilogue_point(j: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
                 lw.dims[c.m] = self.add(ir, i)
                 lw.dims[c.n] = self.add(jr, j)
-                offset = self.add(lw.mul(i, self.const(NR)), j)
+                offset = self.add(lw.mul(i, self.const(shape.columns)), j)
                 env = {c.reduce.result: b.add(llvm.LoadOp(self.element(self.tile, offset), f32))}
                 lw.emit_stage(0, env)
                 lw.emit_stage(1, env)

@@ -1,13 +1,17 @@
-// RUN: mlc-opt %s -p mlc-cpu-pipeline,convert-loop-to-llvm --split-input-file | filecheck %s
+// RUN: mlc-opt %s -p 'mlc-cpu-pipeline,convert-loop-to-llvm{vector_width=512}' --split-input-file | filecheck %s
+// RUN: mlc-opt %s -p 'mlc-cpu-pipeline,convert-loop-to-llvm{vector_width=256}' --split-input-file | filecheck %s --check-prefix=AVX2
 // RUN: mlc-opt %s -p mlc-cpu-pipeline,convert-loop-to-llvm{contraction=false} --split-input-file | filecheck %s --check-prefix=OFF
 
-// An f32 matmul with a bias + gelu epilogue: a K x 32 panel of B and an 8 x 32
-// tile on the stack, B packed per 32 columns (a full panel without clamps, a
-// partial one clamped), 8 x 32 accumulators as 16 <16 x f32> FMAs per k, then
-// the epilogue over the valid part of the tile.
+// An f32 matmul with a bias + gelu epilogue: with 512-bit vectors, a K x 32 panel
+// of B and an 8 x 32 tile on the stack, B packed per 32 columns (a full panel
+// without clamps, a partial one clamped), 8 x 32 accumulators as 16 <16 x f32>
+// FMAs per k, then the epilogue over the valid part of the tile. With 256-bit
+// vectors (16 registers), the tile is 6 x 16: 12 <8 x f32> accumulators.
 // CHECK-LABEL: llvm.func @mm_k0(
-// CHECK:         llvm.alloca {{.*}} x f32 {alignment = 64 : i64}
-// CHECK:         llvm.alloca {{.*}} x f32 {alignment = 64 : i64}
+// CHECK:         [[K:%.+]] = llvm.mlir.constant(1024) : i64
+// CHECK:         llvm.alloca [[K]] x f32 {alignment = 64 : i64}
+// CHECK:         [[TILE:%.+]] = llvm.mlir.constant(256) : i64
+// CHECK:         llvm.alloca [[TILE]] x f32 {alignment = 64 : i64}
 // CHECK:       ^jr(
 // CHECK:       ^pack_full:
 // CHECK:       ^pack_partial:
@@ -19,6 +23,15 @@
 // CHECK:       ^epilogue_n_body:
 // CHECK-NOT:   llvm.intr.fma
 // CHECK:         llvm.return
+// AVX2-LABEL: llvm.func @mm_k0(
+// AVX2:         [[K:%.+]] = llvm.mlir.constant(512) : i64
+// AVX2:         llvm.alloca [[K]] x f32 {alignment = 64 : i64}
+// AVX2:         [[TILE:%.+]] = llvm.mlir.constant(96) : i64
+// AVX2:         llvm.alloca [[TILE]] x f32 {alignment = 64 : i64}
+// AVX2:       ^k(%{{.+}}: i64, %c0: vector<8xf32>,
+// AVX2-COUNT-12: llvm.intr.fma
+// AVX2-NOT:     llvm.intr.fma
+// AVX2:       ^k_end:
 // OFF-LABEL: llvm.func @mm_k0(
 // OFF-NOT:   llvm.intr.fma
 // OFF:       ^sweep1_d2(
