@@ -343,19 +343,45 @@ class _ContractionEmitter:
             address = self.element(self.tile, self.const(n), shape.vector)
             b.add(llvm.StoreOp(value, address, alignment=64))
 
-        def epilogue_row(i: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
-            def epilogue_point(j: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+        width = b.add(llvm.SubOp(jr_end, jr, overflow=NSW))
+        height = b.add(llvm.SubOp(ir_end, ir, overflow=NSW))
+        full_tile = b.add(
+            llvm.AndOp(
+                b.icmp("eq", width, self.const(shape.columns)),
+                b.icmp("eq", height, self.const(shape.rows)),
+            )
+        )
+        full, partial, done = (
+            b.new_block(n) for n in ("epilogue_full", "epilogue_partial", "stored")
+        )
+        b.add(llvm.CondBrOp(full_tile, full, [], partial, []))
+        for block, bounds in (
+            (full, (self.const(shape.rows), self.const(shape.columns))),
+            (partial, (height, width)),
+        ):
+            b.enter(block)
+            self.epilogue(block.name_hint, ir, jr, *bounds)
+            b.add(llvm.BrOp(done))
+        b.enter(done)
+
+    def epilogue(
+        self, name: str, ir: SSAValue, jr: SSAValue, height: SSAValue, width: SSAValue
+    ) -> None:
+        """The point-wise rest of the kernel on `height` x `width` elements of the
+        tile; constant bounds (a full tile) let LLVM vectorise it along the row."""
+        b, c, lw = self.b, self.c, self.lw
+
+        def row(i: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            def point(j: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
                 lw.dims[c.m] = self.add(ir, i)
                 lw.dims[c.n] = self.add(jr, j)
-                offset = self.add(lw.mul(i, self.const(shape.columns)), j)
+                offset = self.add(lw.mul(i, self.const(self.shape.columns)), j)
                 env = {c.reduce.result: b.add(llvm.LoadOp(self.element(self.tile, offset), f32))}
                 lw.emit_stage(0, env)
                 lw.emit_stage(1, env)
                 return carried
 
-            width = b.add(llvm.SubOp(jr_end, jr, overflow=NSW))
-            b.loop("epilogue_n", self.const(0), width, [], epilogue_point)
+            b.loop(f"{name}_n", self.const(0), width, [], point)
             return carried
 
-        height = b.add(llvm.SubOp(ir_end, ir, overflow=NSW))
-        b.loop("epilogue_m", self.const(0), height, [], epilogue_row)
+        b.loop(f"{name}_m", self.const(0), height, [], row)

@@ -5,12 +5,15 @@
 // An f32 matmul with a bias + gelu epilogue: with 512-bit vectors, a K x 32 panel
 // of B and an 8 x 32 tile on the stack, B packed per 32 columns (a full panel
 // without clamps, a partial one clamped), 8 x 32 accumulators as 16 <16 x f32>
-// FMAs per k, then the epilogue over the valid part of the tile. With 256-bit
+// FMAs per k, then the epilogue: with constant bounds on a full tile (which LLVM
+// vectorises), over the valid part of a partial one. With 256-bit
 // vectors (16 registers), the tile is 6 x 16: 12 <8 x f32> accumulators.
 // CHECK-LABEL: llvm.func @mm_k0(
-// CHECK:         [[K:%.+]] = llvm.mlir.constant(1024) : i64
+// CHECK-DAG:     [[COLUMNS:%.+]] = llvm.mlir.constant(32) : i64
+// CHECK-DAG:     [[ROWS:%.+]] = llvm.mlir.constant(8) : i64
+// CHECK-DAG:     [[K:%.+]] = llvm.mlir.constant(1024) : i64
+// CHECK-DAG:     [[TILE:%.+]] = llvm.mlir.constant(256) : i64
 // CHECK:         llvm.alloca [[K]] x f32 {alignment = 64 : i64}
-// CHECK:         [[TILE:%.+]] = llvm.mlir.constant(256) : i64
 // CHECK:         llvm.alloca [[TILE]] x f32 {alignment = 64 : i64}
 // CHECK:       ^jr(
 // CHECK:       ^pack_full:
@@ -20,13 +23,19 @@
 // CHECK:       ^k(%{{.+}}: i64, %c0: vector<16xf32>,
 // CHECK-COUNT-16: llvm.intr.fma
 // CHECK:       ^k_end:
-// CHECK:       ^epilogue_n_body:
+// CHECK:       ^epilogue_full:
+// CHECK:       ^epilogue_full_m(
+// CHECK:         llvm.icmp "slt" %m, [[ROWS]] : i64
+// CHECK:       ^epilogue_full_n(
+// CHECK:         llvm.icmp "slt" %n{{.*}}, [[COLUMNS]] : i64
+// CHECK:       ^epilogue_partial:
+// CHECK:       ^epilogue_partial_n_body:
 // CHECK-NOT:   llvm.intr.fma
 // CHECK:         llvm.return
 // AVX2-LABEL: llvm.func @mm_k0(
-// AVX2:         [[K:%.+]] = llvm.mlir.constant(512) : i64
+// AVX2-DAG:     [[K:%.+]] = llvm.mlir.constant(512) : i64
+// AVX2-DAG:     [[TILE:%.+]] = llvm.mlir.constant(96) : i64
 // AVX2:         llvm.alloca [[K]] x f32 {alignment = 64 : i64}
-// AVX2:         [[TILE:%.+]] = llvm.mlir.constant(96) : i64
 // AVX2:         llvm.alloca [[TILE]] x f32 {alignment = 64 : i64}
 // AVX2:       ^k(%{{.+}}: i64, %c0: vector<8xf32>,
 // AVX2-COUNT-12: llvm.intr.fma
