@@ -49,6 +49,13 @@ def _parse_bytes(text: str) -> int:
     return value
 
 
+def _parse_microseconds(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"expected microseconds >= 0, got {text!r}")
+    return value
+
+
 def _parse_threads(text: str) -> int | None:
     if text.strip() in ("", "auto"):
         return None
@@ -90,6 +97,15 @@ class Settings:
             "MLC_NUM_THREADS",
             _parse_threads,
             "threads a kernel may use when a call does not say (default: the available cores)",
+        ),
+    )
+
+    thread_spin_us: int = field(
+        default=2000,
+        metadata=_about(
+            "MLC_THREAD_SPIN_US",
+            _parse_microseconds,
+            "microseconds a kernel thread spins for the next launch before it sleeps (0: sleep at once)",
         ),
     )
 

@@ -22,13 +22,13 @@ import functools
 import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mlc.runtime.program import TensorSpec
+from mlc.runtime.threads import thread_pool
 from mlc.settings import settings
 
 __all__ = [
@@ -182,7 +182,8 @@ class CompiledKernel:
         self._library = library
         pointers = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs))
         prototype = ctypes.CFUNCTYPE(None, *pointers, ctypes.c_int64, ctypes.c_int64)
-        self._function = prototype(library.address(signature.name))
+        self._address = library.address(signature.name)
+        self._function = prototype(self._address)
 
     def __repr__(self) -> str:
         def show(specs: Sequence[TensorSpec]) -> str:
@@ -201,9 +202,10 @@ class CompiledKernel:
         Each thread gets a contiguous range and writes disjoint output elements (the
         verifier makes every store index every parallel dim); an output written in
         place over its input is read and written, element by element, by the thread
-        that owns the element. Kernels with less
-        than MIN_POINTS_PER_THREAD points per thread run on the calling thread, where
-        starting threads would cost more than it saves. ctypes releases the GIL.
+        that owns the element. The calling thread runs the first range, the native
+        pool (`mlc.runtime.threads`) the others; kernels with less than
+        MIN_POINTS_PER_THREAD points per thread run on the calling thread alone.
+        ctypes releases the GIL.
         """
         self.check(arrays, 0, self.parallel_size)
         self.dispatch([a.ctypes.data for a in arrays], num_threads)
@@ -211,16 +213,12 @@ class CompiledKernel:
     def dispatch(self, pointers: Sequence[int], num_threads: int = 1) -> None:
         """`launch` on the arrays at addresses `pointers`, unchecked: for a caller
         that has proven once what `check` proves per call (`BoundProgram`)."""
-        chunks = min(num_threads, self.parallel_size, self.points // MIN_POINTS_PER_THREAD)
-        if chunks <= 1:
-            self._function(*pointers, 0, self.parallel_size)
+        shares = min(num_threads, self.parallel_size, self.points // MIN_POINTS_PER_THREAD)
+        if shares > 1 and thread_pool(num_threads).run(
+            self._address, pointers, self.parallel_size, shares
+        ):
             return
-        bounds = [self.parallel_size * n // chunks for n in range(chunks + 1)]
-        first, *rest = itertools.pairwise(bounds)
-        futures = [_thread_pool().submit(self._function, *pointers, b, e) for b, e in rest]
-        self._function(*pointers, *first)  # the calling thread takes a share too
-        for future in futures:
-            future.result()
+        self._function(*pointers, 0, self.parallel_size)
 
     def check(self, arrays: Sequence[Any], begin: int, end: int) -> None:
         """Raises unless `arrays` and `[begin, end)` are safe to hand to the native code."""
@@ -283,21 +281,16 @@ def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
     )
 
 
-MIN_POINTS_PER_THREAD = 1 << 18
-"""Below this much work per thread, a kernel runs on the calling thread: waking a
-pool thread that sleeps costs ~90 us here (median, 140 us p90, on the 2-vCPU VM),
-as much as a 2^18-point kernel takes; at 2^15 the nanoGPT block ran slower on 2
-threads than on 1."""
+MIN_POINTS_PER_THREAD = 1 << 14
+"""Below this much work per thread, a kernel runs on the calling thread alone. Handing
+a share to a spinning pool thread costs about a microsecond, a 2^14-point share
+(an element-wise op on 64 KiB) a few; in the nanoGPT block on 2 threads, 2^14 to
+2^16 measured alike and 2^18 (what a sleeping pool needed) ran 1.6x slower."""
 
 
 def available_cores() -> int:
     """The cores this process may run on: the default thread count."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-@functools.cache
-def _thread_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="mlc-kernel")
 
 
 def checked_threads(num_threads: Any) -> int:

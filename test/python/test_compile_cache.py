@@ -274,6 +274,7 @@ def test_every_setting_is_described():
         "cache_dir",
         "output_pool_bytes",
         "num_threads",
+        "thread_spin_us",
     ]
     assert all(env.startswith("MLC_") and doc for _, env, doc in described)
 

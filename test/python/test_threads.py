@@ -1,0 +1,125 @@
+"""The native kernel thread pool (`mlc.runtime.threads`): every share runs exactly
+once, on spinning and on sleeping workers, with concurrent callers, across a fork
+and at exit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import mlc
+from mlc.runtime.threads import MAX_ARGUMENTS, ThreadPool
+
+DOUBLE = """
+func.func @double(%x: tensor<4096x64xf32>) -> tensor<4096x64xf32> {
+  %y = nn.add %x, %x : tensor<4096x64xf32>
+  func.return %y : tensor<4096x64xf32>
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def double():
+    """The kernel `out = x + x`: run in place (out = x) n times, an element computed
+    exactly once per launch reads 2^n."""
+    exe = mlc.compile(DOUBLE, num_threads=1, cache=False)
+    (kernel,) = exe.kernels.values()
+    assert len(kernel.inputs) == len(kernel.outputs) == 1
+    return kernel
+
+
+def run_in_place(pool: ThreadPool, kernel, x: np.ndarray, shares: int) -> bool:
+    address = x.ctypes.data
+    return pool.run(kernel._address, [address, address], kernel.parallel_size, shares)
+
+
+@pytest.mark.parametrize("spin_us", [2000, 0])
+def test_every_share_runs_exactly_once(double, spin_us: int):
+    pool = ThreadPool(4, spin_us)
+    try:
+        assert pool.size == 4
+        x = np.ones((4096, 64), np.float32)
+        for shares in (2, 3, 4, 4, 3, 2):
+            assert run_in_place(pool, double, x, shares)
+            if spin_us == 0:
+                time.sleep(0.001)  # the workers are asleep by the next launch
+        np.testing.assert_array_equal(x, 2**6)
+    finally:
+        pool.stop()
+
+
+def test_more_shares_than_rows_or_threads(double):
+    pool = ThreadPool(2, 100)
+    try:
+        x = np.ones((4096, 64), np.float32)
+        assert run_in_place(pool, double, x, 16)  # capped to the pool's 2 threads
+        np.testing.assert_array_equal(x, 2)
+        assert not run_in_place(pool, double, x, 1)  # one share: the caller's job
+        assert not pool.run(double._address, [0] * (MAX_ARGUMENTS + 1), 4096, 2)
+        np.testing.assert_array_equal(x, 2)
+    finally:
+        pool.stop()
+
+
+def test_concurrent_callers_never_wait_on_each_other(double):
+    """A launch that finds the pool busy is refused (its caller runs it alone), so
+    every caller's array ends right."""
+    pool = ThreadPool(3, 500)
+    arrays = [np.ones((4096, 64), np.float32) for _ in range(4)]
+
+    def caller(n: int) -> None:
+        for _ in range(40):
+            if not run_in_place(pool, double, arrays[n], 3):
+                address = arrays[n].ctypes.data
+                double._function(address, address, 0, double.parallel_size)
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(len(arrays))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        pool.stop()
+    for x in arrays:
+        np.testing.assert_array_equal(x, 2.0**40)
+
+
+def test_a_stopped_pool_runs_nothing(double):
+    pool = ThreadPool(2, 0)
+    pool.stop()
+    x = np.ones((4096, 64), np.float32)
+    assert not run_in_place(pool, double, x, 2)
+    np.testing.assert_array_equal(x, 1)
+
+
+def test_forked_child_and_exit(tmp_path):
+    """A forked child starts its own pool, and a process with running workers exits
+    (they are stopped and joined) instead of hanging."""
+    script = textwrap.dedent(
+        f"""
+        import os, numpy as np, mlc
+        exe = mlc.compile({DOUBLE!r}, num_threads=2, cache=False)
+        x = np.ones((4096, 64), np.float32)
+        assert (exe.double(x) == 2).all()
+        pid = os.fork()
+        if pid == 0:
+            ok = (exe.double(x + 1) == 4).all()
+            os._exit(0 if ok else 3)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+        assert (exe.double(x) == 2).all()
+        print("done")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "done"
