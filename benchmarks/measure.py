@@ -7,6 +7,10 @@
   a minimum count is reached and the time budget is spent (or a maximum count).
   A call's result is dropped inside the timed region, so freeing a fresh output
   (munmap of a large one) counts against the implementation that allocated it.
+  With `turn=k`, each implementation makes k calls in a row per round and the
+  first is not timed: what a model called in a loop sees, without the threads of
+  the implementation before it (OpenMP's and mlc's spin a while after a call)
+  competing with its first call.
 * `CopyProbe`: `np.copyto` into a preallocated array (read + write counted), split
   over the threads for more than one; timed in the same rounds as the workloads,
   its best time gives the copy bandwidth they are compared with.
@@ -71,10 +75,11 @@ class Samples:
 
 
 def round_robin(
-    calls: dict[str, Callable[[], Any]], budget: Budget, warm_up: bool = True
+    calls: dict[str, Callable[[], Any]], budget: Budget, warm_up: bool = True, turn: int = 1
 ) -> dict[str, Samples]:
     """Times `calls` round-robin (see the module docstring); samples per key.
-    `warm_up=False` when each was just called (to check its result, say)."""
+    `warm_up=False` when each was just called (to check its result, say); `turn`:
+    calls in a row per round, the first untimed when there are several."""
     for call in calls.values() if warm_up else ():
         call()
     keys = list(calls)
@@ -87,10 +92,13 @@ def round_robin(
         shift = rounds % len(keys)
         for key in keys[shift:] + keys[:shift]:
             call = calls[key]
-            begin = time.perf_counter()
-            result = call()
-            del result
-            samples[key].times.append(time.perf_counter() - begin)
+            if turn > 1:
+                call()
+            for _ in range(max(turn - 1, 1)):
+                begin = time.perf_counter()
+                result = call()
+                del result
+                samples[key].times.append(time.perf_counter() - begin)
         rounds += 1
     return samples
 

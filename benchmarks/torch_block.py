@@ -4,7 +4,9 @@
     python -m benchmarks.torch_block --dim 256 --tokens 128 --threads 1
 
 Inference (`torch.no_grad()`, f32). Each implementation is checked against eager
-first, then timed round-robin (`benchmarks.measure.round_robin`); the script prints
+first, then timed round-robin (`benchmarks.measure.round_robin`) in turns of
+`--turn` calls, the first untimed (a model runs in a loop; the first call after
+another implementation competes with that one's spinning threads); the script prints
 compile times, median call times and the ratios of eager and Inductor to mlc (above
 1: mlc is faster). torch runs with the same thread count mlc gets. Inductor needs a
 C++ compiler; when it cannot compile, its row says why.
@@ -53,6 +55,7 @@ def main() -> None:
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seconds", type=float, default=5.0, help="timing budget")
+    parser.add_argument("--turn", type=int, default=10, help="calls in a row per round")
     args = parser.parse_args()
 
     torch.manual_seed(0)
@@ -79,10 +82,11 @@ def main() -> None:
             notes[name] = f"first call (compile) {time.perf_counter() - start:.2f} s"
             torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
             calls[name] = lambda run=run: run(x)
-        samples = round_robin(calls, Budget(min_reps=10, max_reps=10_000, seconds=args.seconds))
+        budget = Budget(min_reps=10, max_reps=10_000, seconds=args.seconds)
+        samples = round_robin(calls, budget, turn=args.turn)
 
     shape = f"[{args.batch}, {args.tokens}, {args.dim}], {args.heads} heads"
-    print(f"transformer block {shape}, f32, {args.threads} thread(s)")
+    print(f"transformer block {shape}, f32, {args.threads} thread(s), turns of {args.turn} calls")
     mlc_median = samples["mlc"].median if "mlc" in samples else None
     for name in backends:
         if name not in samples:

@@ -183,7 +183,8 @@ class ComposeTransposes(RewritePattern):
 
 
 class ComposeReshapes(RewritePattern):
-    """`reshape(reshape(x)) -> reshape(x)`; a reshape to the same type vanishes."""
+    """`reshape(reshape(x)) -> reshape(x)`; a reshape to the same type vanishes; a
+    reshape of a splat is a splat."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: nn.ReshapeOp, rewriter: PatternRewriter) -> None:
@@ -191,6 +192,8 @@ class ComposeReshapes(RewritePattern):
             rewriter.replace(op, [], [op.input])
         elif isinstance(inner := op.input.owner, nn.ReshapeOp):
             _replace_with(op, nn.ReshapeOp(inner.input, result_type=op.result.type), rewriter)
+        elif (value := splat_value(op.input)) is not None:
+            _replace_with(op, nn.SplatOp(value, op.result.type), rewriter)
 
 
 class FoldBroadcast(RewritePattern):

@@ -1,8 +1,9 @@
 """`mlc-cpu-pipeline`: the passes that take an nn program to CPU kernels.
 
-It runs `decompose`, `canonicalize`, `cse`, `fuse`, `tile` (its heuristic: only
-kernels with strided accesses) and `plan-memory` (intermediates placed in one arena),
-in that order, and leaves functions whose bodies are `nn.constant`s, planned
+It runs `decompose`, `sink-reshapes` (element-wise ops after a linear layer run in
+its matmul's shape, so they fuse as its epilogue), `canonicalize`, `cse`, `fuse`,
+`tile` (its heuristic: only kernels with strided accesses) and `plan-memory`
+(intermediates placed in one arena), in that order, and leaves functions whose bodies are `nn.constant`s, planned
 `loop.kernel`s and `func.return`: what `mlc.runtime.cpu` compiles and runs, and what
 `mlc.compile(..., target="cpu")` runs before compiling. The fuse options that shape
 the kernels are its own options; the other passes' keep their defaults. `plan-memory`
@@ -23,17 +24,17 @@ from mlc.passes import get_pass, register_pass
 from mlc.transforms.decompose import DecomposePass
 from mlc.transforms.fuse import FusePass
 from mlc.transforms.plan_memory import PlanMemoryPass
+from mlc.transforms.sink_reshapes import SinkReshapesPass
 from mlc.transforms.tile import TilePass
 
 
 @register_pass
 @dataclass(frozen=True)
 class CpuPipelinePass(ModulePass):
-    """Compiles nn programs for the CPU: decompose, canonicalize, cse, fuse, tile,
-    plan-memory.
+    """Compiles nn programs for the CPU, from decompose to plan-memory.
 
-    The same as `decompose,canonicalize,cse,fuse{...},tile,plan-memory` with the fuse
-    options given here.
+    The same as `decompose,sink-reshapes,canonicalize,cse,fuse{...},tile,plan-memory`
+    with the fuse options given here.
     """
 
     name = "mlc-cpu-pipeline"
@@ -68,6 +69,7 @@ class CpuPipelinePass(ModulePass):
         """The passes this one runs, in order."""
         return (
             DecomposePass(),
+            SinkReshapesPass(),
             get_pass("canonicalize")(),
             get_pass("cse")(),
             self.fuse_pass(),

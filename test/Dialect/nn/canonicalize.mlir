@@ -149,6 +149,17 @@ func.func @reshape_reshape(%x: tensor<2x6xf32>) -> tensor<3x4xf32> {
 
 // -----
 
+// CHECK-LABEL: func.func @reshape_of_splat
+// CHECK-NEXT:    [[S:%.+]] = nn.splat 1.5 : tensor<3x4xf32>
+// CHECK-NEXT:    func.return [[S]]
+func.func @reshape_of_splat() -> tensor<3x4xf32> {
+  %s = nn.splat 1.5 : tensor<2x6xf32>
+  %r = nn.reshape %s : tensor<2x6xf32> -> tensor<3x4xf32>
+  func.return %r : tensor<3x4xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @broadcast_of_splat
 // CHECK-NEXT:    [[S:%.+]] = nn.splat 2.5 : tensor<4x8xf32>
 // CHECK-NEXT:    func.return [[S]]
