@@ -182,8 +182,9 @@ class CompiledKernel:
         self._library = library
         pointers = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs))
         prototype = ctypes.CFUNCTYPE(None, *pointers, ctypes.c_int64, ctypes.c_int64)
-        self._address = library.address(signature.name)
-        self._function = prototype(self._address)
+        self.address = library.address(signature.name)
+        """The kernel's entry point in the JIT (for the native program runner)."""
+        self._function = prototype(self.address)
 
     def __repr__(self) -> str:
         def show(specs: Sequence[TensorSpec]) -> str:
@@ -213,12 +214,17 @@ class CompiledKernel:
     def dispatch(self, pointers: Sequence[int], num_threads: int = 1) -> None:
         """`launch` on the arrays at addresses `pointers`, unchecked: for a caller
         that has proven once what `check` proves per call (`BoundProgram`)."""
-        shares = min(num_threads, self.parallel_size, self.points // MIN_POINTS_PER_THREAD)
+        shares = self.shares(num_threads)
         if shares > 1 and thread_pool(num_threads).run(
-            self._address, pointers, self.parallel_size, shares
+            self.address, pointers, self.parallel_size, shares
         ):
             return
         self._function(*pointers, 0, self.parallel_size)
+
+    def shares(self, num_threads: int) -> int:
+        """How many threads a launch with `num_threads` splits the kernel over: one
+        per MIN_POINTS_PER_THREAD points at most, one per outer index at most."""
+        return max(1, min(num_threads, self.parallel_size, self.points // MIN_POINTS_PER_THREAD))
 
     def check(self, arrays: Sequence[Any], begin: int, end: int) -> None:
         """Raises unless `arrays` and `[begin, end)` are safe to hand to the native code."""

@@ -14,9 +14,10 @@ kernel output (64-byte aligned, for vector and streaming stores), launches the
 kernels and returns results that never alias the arguments, each other or a constant.
 An executable keeps each function as a `BoundProgram`: bound to its kernels and
 proven once to hand every kernel arrays of its exact specs that overlap nothing they
-must not, so that a call checks only its arguments and then launches each kernel on
-raw addresses, with no per-launch checks or allocations (an 11-kernel transformer
-block spends about 0.12 ms per call outside its kernels).
+must not, so that a call checks only its arguments, allocates its results and hands
+a table of buffer addresses to the native program runner (`mlc.runtime.threads`),
+which launches every kernel, over threads where they are worth it, in one call
+from Python: no per-launch Python work at all.
 
 Memory: a function planned by `plan-memory` has an arena (`arena_bytes`), and each
 launch says where its intermediates go in it (`Launch.arena_offsets`; an output
@@ -30,6 +31,8 @@ time (threads never share one). An unplanned function allocates every output per
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import io
 import math
 import sys
@@ -42,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlc.dtypes import element_dtype
+from mlc.runtime.threads import MAX_ARGUMENTS, Step, thread_pool
 from mlc.settings import settings
 
 if TYPE_CHECKING:
@@ -72,8 +76,9 @@ class TensorSpec:
     """The MLIR element type, e.g. `f32`, `bf16`, `i1`."""
     shape: tuple[int, ...]
 
-    @property
+    @functools.cached_property
     def dtype(self) -> np.dtype:
+        """The numpy dtype of `element` (looked up once: calls check it per argument)."""
         return element_dtype(self.element)
 
     @property
@@ -184,7 +189,7 @@ def aligned_empty(shape: Sequence[int], dtype: np.dtype) -> np.ndarray:
 
 
 def _aligned_view(raw: np.ndarray, shape: Sequence[int], dtype: np.dtype) -> np.ndarray:
-    start = -raw.ctypes.data % ALIGNMENT
+    start = -address_of(raw) % ALIGNMENT
     nbytes = math.prod(shape) * dtype.itemsize
     return raw[start : start + nbytes].view(dtype).reshape(shape)
 
@@ -275,20 +280,27 @@ class ArenaPool:
         self.allocated = 0
         """Arenas allocated so far: the most callers that ever ran at the same time."""
 
-    @contextmanager
-    def arena(self) -> Iterator[np.ndarray]:
-        """An arena of `size` bytes (ALIGNMENT-aligned) that no other caller holds."""
+    def take(self) -> np.ndarray:
+        """An arena of `size` bytes (ALIGNMENT-aligned) that no other caller holds
+        until it is given back (`give_back`)."""
         with self._lock:
             if self._free:
-                arena = self._free.pop()
-            else:
-                arena = aligned_empty((self.size,), np.dtype(np.uint8))
-                self.allocated += 1
+                return self._free.pop()
+            self.allocated += 1
+        return aligned_empty((self.size,), np.dtype(np.uint8))
+
+    def give_back(self, arena: np.ndarray) -> None:
+        with self._lock:
+            self._free.append(arena)
+
+    @contextmanager
+    def arena(self) -> Iterator[np.ndarray]:
+        """`take` for the duration of a `with` block."""
+        arena = self.take()
         try:
             yield arena
         finally:
-            with self._lock:
-                self._free.append(arena)
+            self.give_back(arena)
 
 
 @dataclass(frozen=True)
@@ -385,6 +397,18 @@ class BoundProgram:
         self._lock = threading.Lock()
         self._arenas = ArenaPool(program.arena_bytes)
         """Arenas of calls that bring no pool of their own."""
+        self._native = all(
+            step.dispatch is not None and len(step.numbers) <= MAX_ARGUMENTS for step in self.steps
+        )
+        """Whether the native runner runs every launch (CPU kernels only)."""
+        self._fresh = tuple(
+            (number, spec)
+            for step in self.steps
+            for number, spec, offset in step.outputs
+            if offset is None
+        )
+        """The outputs allocated per call: the returned values."""
+        self._schedules: dict[tuple[int, int], tuple[ctypes.Array, list[ctypes.Array]]] = {}
 
     def run(
         self,
@@ -410,8 +434,11 @@ class BoundProgram:
                 f"arenas: @{program.name} needs {program.arena_bytes}-byte arenas, "
                 f"the pool has {arenas.size}"
             )
-        with arenas.arena() as arena:
+        arena = arenas.take()
+        try:
             results = self._launch_all(arrays, num_threads, outs, arena)
+        finally:
+            arenas.give_back(arena)
         if outs is None:
             return _fresh_results(results, [*arrays, *program.constants.values()])
         for value, destination in zip(results, outs, strict=True):
@@ -433,20 +460,51 @@ class BoundProgram:
         values, pointers = self._arena_values(arena)
         values, pointers = list(values), list(pointers)
         for n, array in enumerate(arrays):
-            values[n], pointers[n] = array, array.ctypes.data
+            values[n], pointers[n] = array, address_of(array)
         pool = output_pool()
-        for step in self.steps:
-            for number, spec, offset in step.outputs:
-                if offset is None or number in destinations:
-                    array = destinations.get(number)
-                    if array is None:
-                        array = pool.empty(spec.shape, spec.dtype)
-                    values[number], pointers[number] = array, array.ctypes.data
-            if step.dispatch is None:  # a device kernel: it copies host arrays in and out
-                step.kernel.launch(*(values[n] for n in step.numbers))
-            else:
-                step.dispatch([pointers[n] for n in step.numbers], num_threads)
+        for number, spec in self._fresh:
+            array = destinations.get(number)
+            if array is None:
+                array = pool.empty(spec.shape, spec.dtype)
+            values[number], pointers[number] = array, address_of(array)
+        if self._native:
+            runner = thread_pool(num_threads)
+            table = self._table_type(len(pointers))(*pointers)
+            runner.run_steps(self._schedule(runner, num_threads), table)
+        else:
+            for step in self.steps:
+                if step.dispatch is None:  # a device kernel: it copies host arrays in and out
+                    step.kernel.launch(*(values[n] for n in step.numbers))
+                else:
+                    step.dispatch([pointers[n] for n in step.numbers], num_threads)
         return [values[n] for n in self.program.results]
+
+    @staticmethod
+    @functools.cache
+    def _table_type(count: int) -> type[ctypes.Array]:
+        return ctypes.c_void_p * count
+
+    def threads_per_launch(self, num_threads: int) -> list[tuple[str, int]]:
+        """Per launch, in order: its kernel and how many threads it is split over
+        when the function runs with `num_threads`."""
+        return [(step.kernel.name, step.kernel.shares(num_threads)) for step in self.steps]
+
+    def _schedule(self, runner: Any, num_threads: int) -> ctypes.Array:
+        """The launches as `Step`s for `runner` with `num_threads` threads (built once)."""
+        key = (id(runner), num_threads)
+        schedule = self._schedules.get(key)
+        if schedule is None:
+            steps = (Step * len(self.steps))()
+            slots = [(ctypes.c_int64 * len(s.numbers))(*s.numbers) for s in self.steps]
+            for native, step, numbers in zip(steps, self.steps, slots, strict=True):
+                native.trampoline = runner.trampolines[len(step.numbers)]
+                native.kernel = step.kernel.address
+                native.slots = numbers
+                native.count = len(step.numbers)
+                native.size = step.kernel.parallel_size
+                native.shares = step.kernel.shares(num_threads)
+            schedule = self._schedules[key] = (steps, slots)  # slots: kept alive with steps
+        return schedule[0]
 
     def _arena_values(self, arena: np.ndarray) -> tuple[list[Any], list[int]]:
         """Arrays and addresses by value number: the constants and the views of
@@ -465,9 +523,19 @@ class BoundProgram:
                     for number, spec, offset in step.outputs:
                         if offset is not None:
                             values[number] = _placed(arena, offset, spec)
-                pointers = [0 if v is None else v.ctypes.data for v in values]
+                pointers = [0 if v is None else address_of(v) for v in values]
                 cached = self._views[arena.ctypes.data] = (values, pointers)
             return cached
+
+
+def address_of(array: np.ndarray) -> int:
+    """The address of a C-contiguous array's first element. `ndarray.ctypes.data`
+    costs ~2 us per call on a slow host, a ctypes view of the buffer a quarter of
+    that; read-only and empty arrays take the slow way."""
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(array))
+    except (TypeError, ValueError, BufferError):
+        return array.ctypes.data
 
 
 def _bind(program: FunctionProgram, kernels: Mapping[str, CompiledKernel]) -> list[_Step]:

@@ -37,7 +37,7 @@ from collections.abc import Sequence
 
 from mlc.settings import settings
 
-__all__ = ["MAX_ARGUMENTS", "ThreadPool", "thread_pool"]
+__all__ = ["MAX_ARGUMENTS", "Step", "ThreadPool", "thread_pool"]
 
 MAX_ARGUMENTS = 64
 """Most buffers a kernel may take to be split over threads (a trampoline each)."""
@@ -97,6 +97,9 @@ declare i32 @pthread_join(i64, ptr)
 @kernel = internal global ptr null, align 8
 @arguments = internal global ptr null, align 8
 @workers = internal global i64 0, align 8
+@busy = internal global i64 0, align 64
+
+%Step = type {{ ptr, ptr, ptr, i64, i64, i64 }}
 
 define internal ptr @slot(i64 %worker, i64 %field) {{
   %line = mul i64 %worker, {SLOT_WORDS}
@@ -219,12 +222,14 @@ started:
 done:
   %workers = phi i64 [%w, %loop], [%w, %create]
   store i64 %workers, ptr @workers, align 8
+  call void @unlock()
   ret i64 %workers
 }}
 
 ; Stops and joins every worker.
 define void @mlc_pool_stop() {{
 entry:
+  call void @lock()
   store atomic i64 1, ptr @stop seq_cst, align 8
   %count = load i64, ptr @workers, align 8
   br label %bump
@@ -253,13 +258,19 @@ join.body:
   %j.next = add i64 %j, 1
   br label %join
 done:
+  store i64 1, ptr @workers, align 8
+  call void @unlock()
   ret void
 }}
 
-; Runs kernel(args..., begin, end) over [0, size) in `shares` contiguous ranges,
-; share 0 on the calling thread, share s on worker s; returns when all are done.
-define void @mlc_pool_run(ptr %trampoline, ptr %kernel, ptr %args, i64 %size, i64 %shares) {{
+; Runs kernel(args..., begin, end) over [0, size) in `asked` contiguous ranges (at
+; most one per thread), share 0 on the calling thread, share s on worker s; returns
+; when all are done. The caller holds the pool's lock.
+define void @mlc_pool_run(ptr %trampoline, ptr %kernel, ptr %args, i64 %size, i64 %asked) {{
 entry:
+  %threads = load i64, ptr @workers, align 8
+  %fewer = icmp ult i64 %asked, %threads
+  %shares = select i1 %fewer, i64 %asked, i64 %threads
   store ptr %trampoline, ptr @trampoline, align 8
   store ptr %kernel, ptr @kernel, align 8
   store ptr %args, ptr @arguments, align 8
@@ -299,8 +310,135 @@ finish:
   ret void
 }}
 
+define internal i1 @try_lock() {{
+  %swap = cmpxchg ptr @busy, i64 0, i64 1 acquire monotonic
+  %locked = extractvalue {{ i64, i1 }} %swap, 1
+  ret i1 %locked
+}}
+
+define internal void @lock() {{
+entry:
+  br label %try
+try:
+  %locked = call i1 @try_lock()
+  br i1 %locked, label %done, label %again
+again:
+  {pause}
+  br label %try
+done:
+  ret void
+}}
+
+define internal void @unlock() {{
+  store atomic i64 0, ptr @busy release, align 8
+  ret void
+}}
+
+; mlc_pool_run unless another launch holds the pool (then nothing runs): returns
+; whether it ran.
+define i1 @mlc_pool_try_run(ptr %trampoline, ptr %kernel, ptr %args, i64 %size, i64 %shares) {{
+entry:
+  %locked = call i1 @try_lock()
+  br i1 %locked, label %run, label %done
+run:
+  call void @mlc_pool_run(ptr %trampoline, ptr %kernel, ptr %args, i64 %size, i64 %shares)
+  call void @unlock()
+  br label %done
+done:
+  ret i1 %locked
+}}
+
+; Runs `count` steps in order. Step i calls its kernel on table[slots[0..n)], over
+; threads when it has several shares and the pool is free (else alone).
+define void @mlc_run_steps(ptr %steps, i64 %count, ptr %table) {{
+entry:
+  %args = alloca [{MAX_ARGUMENTS} x ptr], align 16
+  %locked = call i1 @try_lock()
+  br label %step
+step:
+  %i = phi i64 [0, %entry], [%i.next, %ran]
+  %more = icmp ult i64 %i, %count
+  br i1 %more, label %load, label %done
+load:
+  %s = getelementptr inbounds %Step, ptr %steps, i64 %i
+  %trampoline.p = getelementptr inbounds %Step, ptr %s, i64 0, i32 0
+  %trampoline = load ptr, ptr %trampoline.p, align 8
+  %kernel.p = getelementptr inbounds %Step, ptr %s, i64 0, i32 1
+  %kernel = load ptr, ptr %kernel.p, align 8
+  %slots.p = getelementptr inbounds %Step, ptr %s, i64 0, i32 2
+  %slots = load ptr, ptr %slots.p, align 8
+  %n.p = getelementptr inbounds %Step, ptr %s, i64 0, i32 3
+  %n = load i64, ptr %n.p, align 8
+  %size.p = getelementptr inbounds %Step, ptr %s, i64 0, i32 4
+  %size = load i64, ptr %size.p, align 8
+  %shares.p = getelementptr inbounds %Step, ptr %s, i64 0, i32 5
+  %shares = load i64, ptr %shares.p, align 8
+  br label %gather
+gather:
+  %j = phi i64 [0, %load], [%j.next, %gather.body]
+  %gathering = icmp ult i64 %j, %n
+  br i1 %gathering, label %gather.body, label %launch
+gather.body:
+  %slot.p = getelementptr inbounds i64, ptr %slots, i64 %j
+  %slot = load i64, ptr %slot.p, align 8
+  %value.p = getelementptr inbounds ptr, ptr %table, i64 %slot
+  %value = load ptr, ptr %value.p, align 8
+  %arg.p = getelementptr inbounds ptr, ptr %args, i64 %j
+  store ptr %value, ptr %arg.p, align 8
+  %j.next = add i64 %j, 1
+  br label %gather
+launch:
+  %several = icmp ugt i64 %shares, 1
+  %split = and i1 %locked, %several
+  br i1 %split, label %threads, label %alone
+threads:
+  call void @mlc_pool_run(ptr %trampoline, ptr %kernel, ptr %args, i64 %size, i64 %shares)
+  br label %ran
+alone:
+  call void %trampoline(ptr %kernel, ptr %args, i64 0, i64 %size)
+  br label %ran
+ran:
+  %i.next = add i64 %i, 1
+  br label %step
+done:
+  br i1 %locked, label %release, label %exit
+release:
+  call void @unlock()
+  br label %exit
+exit:
+  ret void
+}}
+
 {"".join(_trampoline(n) for n in range(1, MAX_ARGUMENTS + 1))}
 """
+
+
+def _pool_object() -> bytes:
+    """The pool's object code for this CPU: from the compile cache (its `runtime`
+    folder) when there, else compiled (at LLVM's -O0: the pool waits and copies,
+    and -O3 takes 0.2 s) and stored there."""
+    import llvmlite.binding as llvm
+
+    from mlc.runtime.cache import CompileCache, cache_key
+
+    triple = llvm.get_process_triple()
+    text = pool_ir(triple)
+    key = cache_key(text.encode(), "cpu", "mlc-thread-pool", {})
+    cache = CompileCache(settings().cache_dir / "runtime") if settings().cache else None
+    entry = cache.load(key) if cache is not None else None
+    if entry is not None:
+        return entry.object_code
+    module = llvm.parse_assembly(text)
+    module.triple = triple
+    module.verify()
+    machine = llvm.Target.from_triple(triple).create_target_machine(
+        cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=0
+    )
+    module.data_layout = str(machine.target_data)
+    object_code = machine.emit_object(module)
+    if cache is not None:
+        cache.store(key, {}, object_code, {})
+    return object_code
 
 
 class ThreadPool:
@@ -313,34 +451,33 @@ class ThreadPool:
         from mlc.runtime.native import llvm_host
 
         host = llvm_host()
-        module = llvm.parse_assembly(pool_ir(llvm.get_process_triple()))
-        module.triple = llvm.get_process_triple()
-        module.data_layout = str(host.machine.target_data)
-        module.verify()
         exports = ["mlc_pool_spin", "mlc_pool_init", "mlc_pool_grow", "mlc_pool_stop"]
-        exports.append("mlc_pool_run")
+        exports += ["mlc_pool_try_run", "mlc_run_steps"]
         exports += [f"mlc_call_{n}" for n in range(1, MAX_ARGUMENTS + 1)]
-        builder = (
-            llvm.JITLibraryBuilder()
-            .add_object_img(host.machine.emit_object(module))
-            .add_current_process()
-        )
+        builder = llvm.JITLibraryBuilder().add_object_img(_pool_object()).add_current_process()
         for name in exports:
             builder.export_symbol(name)
         self._tracker = builder.link(host.jit, f"mlc_thread_pool_{next(host.library_numbers)}")
-        self._trampolines = [0] + [
+        self.trampolines = [0] + [
             self._tracker[f"mlc_call_{n}"] for n in range(1, MAX_ARGUMENTS + 1)
         ]
-        self._run = ctypes.CFUNCTYPE(
-            None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64
-        )(self._tracker["mlc_pool_run"])
+        self._try_run = ctypes.CFUNCTYPE(
+            ctypes.c_bool,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_int64,
+            ctypes.c_int64,
+        )(self._tracker["mlc_pool_try_run"])
+        self._run_steps = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p)(
+            self._tracker["mlc_run_steps"]
+        )
         self._stop = ctypes.CFUNCTYPE(None)(self._tracker["mlc_pool_stop"])
         self._grow = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_int64)(
             self._tracker["mlc_pool_grow"]
         )
         init = ctypes.CFUNCTYPE(None, ctypes.c_int64)(self._tracker["mlc_pool_init"])
         init(self._spin_rounds(spin_us))
-        self._busy = threading.Lock()
         self._process = os.getpid()
         self.size = 1
         """Threads a launch may use: the workers started so far, and the caller."""
@@ -350,8 +487,7 @@ class ThreadPool:
         """Starts workers until the pool has `size` threads (at most MAX_WORKERS; fewer
         if the system refuses to create more)."""
         if size > self.size:
-            with self._busy:
-                self.size = self._grow(min(size, MAX_WORKERS))
+            self.size = self._grow(min(size, MAX_WORKERS))
 
     def _spin_rounds(self, spin_us: int) -> int:
         """Rounds of the workers' wait loop that take about `spin_us` microseconds."""
@@ -368,26 +504,37 @@ class ThreadPool:
         """Runs the kernel at `address` on `pointers` over `[0, size)` in `shares`
         threads; False (nothing run) when the pool is busy with another launch or
         the kernel takes more than MAX_ARGUMENTS buffers."""
-        shares = min(shares, self.size)
-        if shares < 2 or not 0 < len(pointers) <= MAX_ARGUMENTS:
+        if shares < 2 or self.size < 2 or not 0 < len(pointers) <= MAX_ARGUMENTS:
             return False
-        if not self._busy.acquire(blocking=False):
-            return False
-        try:
-            arguments = (ctypes.c_void_p * len(pointers))(*pointers)
-            self._run(self._trampolines[len(pointers)], address, arguments, size, shares)
-        finally:
-            self._busy.release()
-        return True
+        arguments = (ctypes.c_void_p * len(pointers))(*pointers)
+        return self._try_run(self.trampolines[len(pointers)], address, arguments, size, shares)
+
+    def run_steps(self, steps: ctypes.Array, table: ctypes.Array) -> None:
+        """Runs `steps` (`Step`s) in order on the buffer addresses in `table`: a whole
+        program in one call, each step over threads when the pool is free."""
+        self._run_steps(steps, len(steps), table)
 
     def stop(self) -> None:
         """Stops and joins the workers (at exit; not in a forked child, which has
         none of them)."""
-        if os.getpid() != self._process:
-            return
-        with self._busy:
+        if os.getpid() == self._process:
             self._stop()
             self.size = 1
+
+
+class Step(ctypes.Structure):
+    """One kernel launch of `ThreadPool.run_steps`: the kernel (through the trampoline
+    for its argument count), the table slots of its buffers, the size of its
+    outermost parallel dim and how many threads share it."""
+
+    _fields_ = (
+        ("trampoline", ctypes.c_void_p),
+        ("kernel", ctypes.c_void_p),
+        ("slots", ctypes.POINTER(ctypes.c_int64)),
+        ("count", ctypes.c_int64),
+        ("size", ctypes.c_int64),
+        ("shares", ctypes.c_int64),
+    )
 
 
 _pool: ThreadPool | None = None

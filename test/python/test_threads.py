@@ -4,6 +4,7 @@ and at exit."""
 
 from __future__ import annotations
 
+import ctypes
 import subprocess
 import sys
 import textwrap
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 import mlc
-from mlc.runtime.threads import MAX_ARGUMENTS, ThreadPool
+from mlc.runtime.threads import MAX_ARGUMENTS, Step, ThreadPool
 
 DOUBLE = """
 func.func @double(%x: tensor<4096x64xf32>) -> tensor<4096x64xf32> {
@@ -36,7 +37,7 @@ def double():
 
 def run_in_place(pool: ThreadPool, kernel, x: np.ndarray, shares: int) -> bool:
     address = x.ctypes.data
-    return pool.run(kernel._address, [address, address], kernel.parallel_size, shares)
+    return pool.run(kernel.address, [address, address], kernel.parallel_size, shares)
 
 
 @pytest.mark.parametrize("spin_us", [2000, 0])
@@ -54,6 +55,23 @@ def test_every_share_runs_exactly_once(double, spin_us: int):
         pool.stop()
 
 
+def test_a_schedule_runs_every_step_in_order_over_threads(double):
+    pool = ThreadPool(3, 2000)
+    try:
+        x = np.ones((4096, 64), np.float32)
+        table = (ctypes.c_void_p * 1)(x.ctypes.data)
+        slots = (ctypes.c_int64 * 2)(0, 0)  # the kernel's input and output: x, in place
+        steps = (Step * 3)()
+        for step, shares in zip(steps, (3, 1, 2), strict=True):
+            step.trampoline = pool.trampolines[2]
+            step.kernel, step.slots, step.count = double.address, slots, 2
+            step.size, step.shares = double.parallel_size, shares
+        pool.run_steps(steps, table)
+        np.testing.assert_array_equal(x, 8)
+    finally:
+        pool.stop()
+
+
 def test_more_shares_than_rows_or_threads(double):
     pool = ThreadPool(2, 100)
     try:
@@ -61,7 +79,7 @@ def test_more_shares_than_rows_or_threads(double):
         assert run_in_place(pool, double, x, 16)  # capped to the pool's 2 threads
         np.testing.assert_array_equal(x, 2)
         assert not run_in_place(pool, double, x, 1)  # one share: the caller's job
-        assert not pool.run(double._address, [0] * (MAX_ARGUMENTS + 1), 4096, 2)
+        assert not pool.run(double.address, [0] * (MAX_ARGUMENTS + 1), 4096, 2)
         np.testing.assert_array_equal(x, 2)
     finally:
         pool.stop()

@@ -130,7 +130,10 @@ _BF16 = np.dtype(ml_dtypes.bfloat16)
 
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:
     """The tensor's data as an array, shared when the tensor is contiguous."""
-    tensor = tensor.detach().contiguous()
+    if tensor.requires_grad:
+        tensor = tensor.detach()
+    if not tensor.is_contiguous():
+        tensor = tensor.contiguous()
     if tensor.dtype == torch.bfloat16:
         return tensor.view(torch.int16).numpy().view(_BF16)
     return tensor.numpy()
