@@ -177,15 +177,20 @@ finish:
   ret ptr null
 }}
 
+define internal void @wake_all() {{
+  call i32 @pthread_mutex_lock(ptr @mutex)
+  call i32 @pthread_cond_broadcast(ptr @cond)
+  call i32 @pthread_mutex_unlock(ptr @mutex)
+  ret void
+}}
+
 define internal void @wake_sleepers() {{
 entry:
   %sleeping = load atomic i64, ptr @sleepers seq_cst, align 8
   %any = icmp ne i64 %sleeping, 0
   br i1 %any, label %wake, label %done
 wake:
-  call i32 @pthread_mutex_lock(ptr @mutex)
-  call i32 @pthread_cond_broadcast(ptr @cond)
-  call i32 @pthread_mutex_unlock(ptr @mutex)
+  call void @wake_all()
   br label %done
 done:
   ret void
@@ -243,9 +248,7 @@ bump.body:
   %w.next = add i64 %w, 1
   br label %bump
 wake:
-  call i32 @pthread_mutex_lock(ptr @mutex)
-  call i32 @pthread_cond_broadcast(ptr @cond)
-  call i32 @pthread_mutex_unlock(ptr @mutex)
+  call void @wake_all()
   br label %join
 join:
   %j = phi i64 [1, %wake], [%j.next, %join.body]

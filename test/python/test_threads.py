@@ -4,12 +4,14 @@ and at exit."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -35,6 +37,16 @@ def double():
     return kernel
 
 
+@contextlib.contextmanager
+def started(size: int, spin_us: int) -> Iterator[ThreadPool]:
+    """A pool of its own for one test, stopped (workers joined) after it."""
+    pool = ThreadPool(size, spin_us)
+    try:
+        yield pool
+    finally:
+        pool.stop()
+
+
 def run_in_place(pool: ThreadPool, kernel, x: np.ndarray, shares: int) -> bool:
     address = x.ctypes.data
     return pool.run(kernel.address, [address, address], kernel.parallel_size, shares)
@@ -42,69 +54,55 @@ def run_in_place(pool: ThreadPool, kernel, x: np.ndarray, shares: int) -> bool:
 
 @pytest.mark.parametrize("spin_us", [2000, 0])
 def test_every_share_runs_exactly_once(double, spin_us: int):
-    pool = ThreadPool(4, spin_us)
-    try:
+    with started(4, spin_us) as pool:
         assert pool.size == 4
         x = np.ones((4096, 64), np.float32)
         for shares in (2, 3, 4, 4, 3, 2):
             assert run_in_place(pool, double, x, shares)
             if spin_us == 0:
                 time.sleep(0.001)  # the workers are asleep by the next launch
-        np.testing.assert_array_equal(x, 2**6)
-    finally:
-        pool.stop()
+    np.testing.assert_array_equal(x, 2**6)
 
 
 def test_a_schedule_runs_every_step_in_order_over_threads(double):
-    pool = ThreadPool(3, 2000)
-    try:
-        x = np.ones((4096, 64), np.float32)
-        table = (ctypes.c_void_p * 1)(x.ctypes.data)
-        slots = (ctypes.c_int64 * 2)(0, 0)  # the kernel's input and output: x, in place
-        steps = (Step * 3)()
+    x = np.ones((4096, 64), np.float32)
+    table = (ctypes.c_void_p * 1)(x.ctypes.data)
+    slots = (ctypes.c_int64 * 2)(0, 0)  # the kernel's input and output: x, in place
+    steps = (Step * 3)()
+    with started(3, 2000) as pool:
         for step, shares in zip(steps, (3, 1, 2), strict=True):
             step.trampoline = pool.trampolines[2]
             step.kernel, step.slots, step.count = double.address, slots, 2
             step.size, step.shares = double.parallel_size, shares
         pool.run_steps(steps, table)
-        np.testing.assert_array_equal(x, 8)
-    finally:
-        pool.stop()
+    np.testing.assert_array_equal(x, 8)
 
 
 def test_more_shares_than_rows_or_threads(double):
-    pool = ThreadPool(2, 100)
-    try:
-        x = np.ones((4096, 64), np.float32)
+    x = np.ones((4096, 64), np.float32)
+    with started(2, 100) as pool:
         assert run_in_place(pool, double, x, 16)  # capped to the pool's 2 threads
-        np.testing.assert_array_equal(x, 2)
         assert not run_in_place(pool, double, x, 1)  # one share: the caller's job
         assert not pool.run(double.address, [0] * (MAX_ARGUMENTS + 1), 4096, 2)
-        np.testing.assert_array_equal(x, 2)
-    finally:
-        pool.stop()
+    np.testing.assert_array_equal(x, 2)
 
 
 def test_concurrent_callers_never_wait_on_each_other(double):
     """A launch that finds the pool busy is refused (its caller runs it alone), so
     every caller's array ends right."""
-    pool = ThreadPool(3, 500)
     arrays = [np.ones((4096, 64), np.float32) for _ in range(4)]
 
-    def caller(n: int) -> None:
+    def caller(pool: ThreadPool, x: np.ndarray) -> None:
         for _ in range(40):
-            if not run_in_place(pool, double, arrays[n], 3):
-                address = arrays[n].ctypes.data
-                double._function(address, address, 0, double.parallel_size)
+            if not run_in_place(pool, double, x, 3):
+                double._function(x.ctypes.data, x.ctypes.data, 0, double.parallel_size)
 
-    threads = [threading.Thread(target=caller, args=(n,)) for n in range(len(arrays))]
-    try:
+    with started(3, 500) as pool:
+        threads = [threading.Thread(target=caller, args=(pool, x)) for x in arrays]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-    finally:
-        pool.stop()
     for x in arrays:
         np.testing.assert_array_equal(x, 2.0**40)
 
