@@ -89,6 +89,10 @@ def test_within_a_few_ulps_over_the_whole_range(compiled, op: str):
     [
         ("exp", 88.7229, math.inf),  # overflow
         ("exp", -103.98, 0.0),  # underflow
+        ("exp", -103.97207641601562, 2.0**-149),  # the last f32 whose exp is not 0
+        ("exp", np.nextafter(np.float32(-103.97207641601562), np.float32(-200)), 0.0),
+        ("exp", -1e30, 0.0),  # a masked score: selected, never computed
+        ("exp", -math.inf, 0.0),
         ("exp", -0.0, 1.0),
         ("log", -0.0, -math.inf),
         ("log", -1e-45, math.nan),

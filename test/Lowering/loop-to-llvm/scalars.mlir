@@ -142,18 +142,22 @@ func.func @total(%a: tensor<6xf64>) -> tensor<f64> {
 // -----
 
 // exp of f32 is inline straight-line code that LLVM vectorises (llvm.exp.f32
-// would be a scalar libm call per element): clamp by compare and select (one
-// vminps/vmaxps each, NaN kept), n = nearest integer of x/ln 2 by the 1.5 * 2^23
-// shift, r = x - n ln 2 in two fused parts, the polynomial, 2^n built in the
-// exponent bits in two halves; NaN passes through. f64 keeps llvm.exp.
+// would be a scalar libm call per element): x below the last f32 whose exp is
+// not 0 computes exp(0) instead and selects 0 at the end (no underflowing
+// product), x above 88.8 is clamped by compare and select (vminps, NaN kept),
+// n = nearest integer of x/ln 2 by the 1.5 * 2^23 shift, r = x - n ln 2 in two
+// fused parts, the polynomial, 2^n built in the exponent bits in two halves;
+// NaN passes through. f64 keeps llvm.exp.
 // CHECK-LABEL: llvm.func @exp_k(
 // CHECK-DAG:     [[SHIFT:%.+]] = llvm.mlir.constant(0x4B400000 : f32) : f32
 // CHECK-DAG:     [[SHIFT_BITS:%.+]] = llvm.mlir.constant(1262485504 : i32) : i32
+// CHECK-DAG:     [[ZERO_BELOW:%.+]] = llvm.mlir.constant(-103.972076 : f32) : f32
+// CHECK-DAG:     [[ZERO:%.+]] = llvm.mlir.constant(0.000000e+00 : f32) : f32
 // CHECK:         [[X:%.+]] = llvm.load {{%.+}} : !llvm.ptr -> f32
+// CHECK-NEXT:    [[UNDER:%.+]] = llvm.fcmp "olt" [[X]], [[ZERO_BELOW]] : f32
 // CHECK-NEXT:    [[ABOVE:%.+]] = llvm.fcmp "ogt" [[X]], [[TOP:%.+]] : f32
 // CHECK-NEXT:    [[HI:%.+]] = llvm.select [[ABOVE]], [[TOP]], [[X]] : i1, f32
-// CHECK-NEXT:    [[BELOW:%.+]] = llvm.fcmp "olt" [[HI]], [[BOTTOM:%.+]] : f32
-// CHECK-NEXT:    [[LO:%.+]] = llvm.select [[BELOW]], [[BOTTOM]], [[HI]] : i1, f32
+// CHECK-NEXT:    [[LO:%.+]] = llvm.select [[UNDER]], [[ZERO]], [[HI]] : i1, f32
 // CHECK-NEXT:    [[SCALED:%.+]] = llvm.fmul [[LO]], {{%.+}} : f32
 // CHECK-NEXT:    [[SHIFTED:%.+]] = llvm.fadd [[SCALED]], [[SHIFT]] : f32
 // CHECK-NEXT:    [[N:%.+]] = llvm.fsub [[SHIFTED]], [[SHIFT]] : f32
@@ -162,8 +166,9 @@ func.func @total(%a: tensor<6xf64>) -> tensor<f64> {
 // CHECK-NEXT:    [[R:%.+]] = llvm.call_intrinsic "llvm.fmuladd.f32"([[N]], {{%.+}}, [[LO]])
 // CHECK-NEXT:    llvm.call_intrinsic "llvm.fmuladd.f32"([[N]], {{%.+}}, [[R]])
 // CHECK-COUNT-2: llvm.shl {{%.+}}, {{%.+}} : i32
-// CHECK:         [[NAN:%.+]] = llvm.fcmp "uno" [[X]], [[X]] : f32
-// CHECK-NEXT:    [[Y:%.+]] = llvm.select [[NAN]], [[X]], {{%.+}} : i1, f32
+// CHECK:         [[EXP:%.+]] = llvm.select [[UNDER]], [[ZERO]], {{%.+}} : i1, f32
+// CHECK-NEXT:    [[NAN:%.+]] = llvm.fcmp "uno" [[X]], [[X]] : f32
+// CHECK-NEXT:    [[Y:%.+]] = llvm.select [[NAN]], [[X]], [[EXP]] : i1, f32
 // CHECK-NOT:     llvm.call
 // CHECK:         llvm.store [[Y]], {{%.+}} : f32, !llvm.ptr
 // CHECK:         llvm.call_intrinsic "llvm.exp.f64"
