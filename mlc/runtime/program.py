@@ -479,6 +479,49 @@ class BoundProgram:
                     step.dispatch([pointers[n] for n in step.numbers], num_threads)
         return [values[n] for n in self.program.results]
 
+    @property
+    def runs_on_addresses(self) -> bool:
+        """Whether `run_on_addresses` can run this program: native kernels only, and
+        every value allocated per call returned once (its caller allocates it)."""
+        returned = self.program.results
+        return (
+            self._native
+            and len(set(returned)) == len(returned)
+            and {number for number, _ in self._fresh} == set(returned)
+        )
+
+    def run_on_addresses(
+        self, arguments: Sequence[int], results: Sequence[int], num_threads: int
+    ) -> None:
+        """Runs the program on buffers given by address, for a frontend that holds its
+        own tensors (torch): `arguments` per parameter, `results` per returned value.
+        The caller vouches for what `run` checks: each buffer has its spec's exact
+        dtype and shape, is C-contiguous and element-aligned, and no result overlaps
+        another buffer. Needs `runs_on_addresses`."""
+        if not self.runs_on_addresses:
+            raise ValueError(
+                f"@{self.program.name} cannot run on addresses (see runs_on_addresses)"
+            )
+        if len(arguments) != len(self.program.parameters) or len(results) != len(
+            self.program.results
+        ):
+            raise TypeError(
+                f"@{self.program.name} takes {len(self.program.parameters)} argument and "
+                f"{len(self.program.results)} result addresses, got {len(arguments)} and "
+                f"{len(results)}"
+            )
+        arena = self._arenas.take()
+        try:
+            pointers = list(self._arena_values(arena)[1])
+            pointers[: len(arguments)] = arguments
+            for number, address in zip(self.program.results, results, strict=True):
+                pointers[number] = address
+            runner = thread_pool(num_threads)
+            table = self._table_type(len(pointers))(*pointers)
+            runner.run_steps(self._schedule(runner, num_threads), table)
+        finally:
+            self._arenas.give_back(arena)
+
     @staticmethod
     @functools.cache
     def _table_type(count: int) -> type[ctypes.Array]:

@@ -322,3 +322,26 @@ def test_fast_math_keeps_math_functions_accurate(op):
     reference = run(mlc.parse(text), "f", x)
     fast = mlc.compile(text, codegen=CodegenOptions(fast_math=True)).f(x)
     np.testing.assert_allclose(fast, reference, rtol=2e-6)
+
+
+def test_run_on_addresses_writes_the_callers_buffers():
+    exe = mlc.compile(SOFTMAX_BIG, num_threads=2)
+    bound = exe.softmax.bound
+    assert bound.runs_on_addresses
+    x = np.random.default_rng(0).standard_normal((1024, 1024)).astype(np.float32)
+    y = np.empty_like(x)
+    bound.run_on_addresses([x.ctypes.data], [y.ctypes.data], 2)
+    np.testing.assert_array_equal(y, exe.softmax(x))
+    with pytest.raises(TypeError, match="1 argument and 1 result addresses, got 2 and 1"):
+        bound.run_on_addresses([x.ctypes.data] * 2, [y.ctypes.data], 2)
+
+
+def test_a_program_returning_its_argument_does_not_run_on_addresses():
+    t = "tensor<4xf32>"
+    exe = mlc.compile(
+        f"func.func @f(%x: {t}) -> ({t}, {t}) {{\n"
+        f"  %y = nn.exp %x : {t}\n  func.return %x, %y : {t}, {t}\n}}"
+    )
+    assert not exe.f.bound.runs_on_addresses
+    with pytest.raises(ValueError, match="cannot run on addresses"):
+        exe.f.bound.run_on_addresses([0], [0, 0], 1)

@@ -335,3 +335,38 @@ def test_new_shapes_compile_again_even_when_dynamo_goes_dynamic():
         for rows in (2, 3, 5):
             x = randn(rows, 6)
             torch.testing.assert_close(compiled(x), f(x))
+
+
+def test_tensors_run_in_place_and_odd_inputs_through_numpy(monkeypatch: pytest.MonkeyPatch):
+    """Contiguous inputs of the traced dtype and shape run on the tensors' memory;
+    a transposed (non-contiguous) input takes the numpy path; both equal eager."""
+    from mlc.frontends.torch import backend
+
+    direct = []
+    original = backend._DirectCall.__call__
+    monkeypatch.setattr(
+        backend._DirectCall,
+        "__call__",
+        lambda self, inputs: direct.append(result := original(self, inputs)) or result,
+    )
+
+    def f(x, w):
+        return F.gelu(x @ w) + 1
+
+    compiled = torch.compile(f, backend=torch_backend(fallback="error"), dynamic=False)
+    x, w = randn(8, 16), randn(16, 4, seed=1)
+    torch.testing.assert_close(compiled(x, w), f(x, w))
+    assert direct and direct[-1] is not None
+    odd = randn(16, 8, seed=2).t()  # same shape, not contiguous
+    torch.testing.assert_close(compiled(odd, w), f(odd, w))
+    assert direct[-1] is None
+
+
+def test_a_graph_returning_its_input_is_not_run_on_addresses():
+    def f(x):
+        return x, torch.tanh(x)
+
+    x = randn(4, 4)
+    a, b = torch.compile(f, backend=torch_backend(fallback="error"), dynamic=False)(x)
+    torch.testing.assert_close(a, x)
+    torch.testing.assert_close(b, torch.tanh(x))

@@ -65,6 +65,8 @@ from mlc.frontends.torch.aten import (
 )
 from mlc.runtime.executable import TARGETS
 from mlc.runtime.executable import compile as compile_module
+from mlc.runtime.native import checked_threads
+from mlc.runtime.program import address_of
 
 __all__ = ["DECOMPOSITIONS", "FALLBACKS", "FallbackWarning", "MlcBackend", "mlc_backend"]
 
@@ -190,7 +192,14 @@ def _op_name(node: fx.Node) -> str:
 
 
 class CompiledGraph:
-    """An FX graph compiled by mlc, called like the graph: tensors in, tensors out."""
+    """An FX graph compiled by mlc, called like the graph: tensors in, tensors out.
+
+    Tensors cross without numpy where they can: when every input has the expected
+    dtype and shape and is contiguous, the kernels run on the tensors' own memory
+    (`BoundProgram.run_on_addresses`) and write results into fresh tensors;
+    otherwise (or for programs that return an argument or a constant) through
+    numpy views and `CompiledFunction`.
+    """
 
     def __init__(
         self,
@@ -205,13 +214,84 @@ class CompiledGraph:
         self.outputs = outputs
         """Per output leaf: True for the function's next result, else the constant itself."""
         self.spec = spec
+        self._direct: _DirectCall | None = None
+        self._direct_checked = False
 
     def __call__(self, *inputs: Any) -> Any:
-        arrays = [to_numpy(inputs[s]) if isinstance(s, int) else s for s in self.sources]
-        results = self.function(*arrays)
-        results = iter(results if isinstance(results, tuple) else (results,))
-        leaves = [to_torch(next(results)) if o is True else o for o in self.outputs]
+        if not self._direct_checked:
+            self._direct = _DirectCall.of(self.function, self.sources)
+            self._direct_checked = True
+        results = self._direct(inputs) if self._direct is not None else None
+        if results is None:
+            arrays = [to_numpy(inputs[s]) if isinstance(s, int) else s for s in self.sources]
+            returned = self.function(*arrays)
+            returned = returned if isinstance(returned, tuple) else (returned,)
+            results = [to_torch(array) for array in returned]
+        flow = iter(results)
+        leaves = [next(flow) if o is True else o for o in self.outputs]
         return pytree.tree_unflatten(leaves, self.spec)
+
+
+class _DirectCall:
+    """A compiled function run on tensors' memory (see `CompiledGraph`)."""
+
+    def __init__(self, function: Any, sources: Sequence[int | np.ndarray]) -> None:
+        bound = function.bound
+        program = bound.program
+        self.function = function
+        self.bound = bound
+        self.arguments = [
+            (s, tuple(spec.shape), _torch_dtype(spec.dtype))
+            if isinstance(s, int)
+            else (None, address_of(s), None)
+            for s, spec in zip(sources, program.parameters, strict=True)
+        ]
+        self.results = [
+            (tuple(spec.shape), _torch_dtype(spec.dtype)) for spec in program.result_specs
+        ]
+
+    @classmethod
+    def of(cls, function: Any, sources: Sequence[int | np.ndarray]) -> _DirectCall | None:
+        """The direct call of `function`, or None where it cannot have one."""
+        bound = getattr(function, "bound", None)
+        if bound is None or not bound.runs_on_addresses:
+            return None
+        specs = [*bound.program.parameters, *bound.program.result_specs]
+        if any(0 in spec.shape or _torch_dtype(spec.dtype) is None for spec in specs):
+            return None
+        return cls(function, sources)
+
+    def __call__(self, inputs: Sequence[Any]) -> list[torch.Tensor] | None:
+        """The results, or None (nothing run) for an input it cannot take as it is."""
+        addresses = []
+        for position, expected, dtype in self.arguments:
+            if position is None:
+                addresses.append(expected)  # a constant's address
+                continue
+            tensor = inputs[position]
+            if not (
+                isinstance(tensor, torch.Tensor)
+                and tensor.dtype == dtype
+                and tensor.shape == expected
+                and tensor.is_cpu
+                and tensor.is_contiguous()
+            ):
+                return None
+            addresses.append(tensor.data_ptr())
+        results = [torch.empty(shape, dtype=dtype) for shape, dtype in self.results]
+        threads = checked_threads(self.function.executable.num_threads)
+        self.bound.run_on_addresses(addresses, [r.data_ptr() for r in results], threads)
+        return results
+
+
+def _torch_dtype(dtype: np.dtype) -> torch.dtype | None:
+    """The torch dtype of a numpy one (bf16 included), None if torch has none."""
+    if dtype == _BF16:
+        return torch.bfloat16
+    try:
+        return torch.from_numpy(np.empty(0, dtype)).dtype
+    except TypeError:
+        return None
 
 
 def translate_graph(gm: fx.GraphModule, name: str = "forward") -> tuple[ModuleOp, CompiledGraph]:
