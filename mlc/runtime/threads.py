@@ -313,7 +313,7 @@ finish:
   ret void
 }}
 
-define internal i1 @try_lock() {{
+define internal zeroext i1 @try_lock() {{
   %swap = cmpxchg ptr @busy, i64 0, i64 1 acquire monotonic
   %locked = extractvalue {{ i64, i1 }} %swap, 1
   ret i1 %locked
@@ -323,7 +323,7 @@ define internal void @lock() {{
 entry:
   br label %try
 try:
-  %locked = call i1 @try_lock()
+  %locked = call zeroext i1 @try_lock()
   br i1 %locked, label %done, label %again
 again:
   {pause}
@@ -339,9 +339,9 @@ define internal void @unlock() {{
 
 ; mlc_pool_run unless another launch holds the pool (then nothing runs): returns
 ; whether it ran.
-define i1 @mlc_pool_try_run(ptr %trampoline, ptr %kernel, ptr %args, i64 %size, i64 %shares) {{
+define zeroext i1 @mlc_pool_try_run(ptr %trampoline, ptr %kernel, ptr %args, i64 %size, i64 %shares) {{
 entry:
-  %locked = call i1 @try_lock()
+  %locked = call zeroext i1 @try_lock()
   br i1 %locked, label %run, label %done
 run:
   call void @mlc_pool_run(ptr %trampoline, ptr %kernel, ptr %args, i64 %size, i64 %shares)
@@ -356,7 +356,7 @@ done:
 define void @mlc_run_steps(ptr %steps, i64 %count, ptr %table) {{
 entry:
   %args = alloca [{MAX_ARGUMENTS} x ptr], align 16
-  %locked = call i1 @try_lock()
+  %locked = call zeroext i1 @try_lock()
   br label %step
 step:
   %i = phi i64 [0, %entry], [%i.next, %ran]
@@ -482,15 +482,9 @@ class ThreadPool:
         init = ctypes.CFUNCTYPE(None, ctypes.c_int64)(self._tracker["mlc_pool_init"])
         init(self._spin_rounds(spin_us))
         self._process = os.getpid()
-        self.size = 1
-        """Threads a launch may use: the workers started so far, and the caller."""
-        self.grow(size)
-
-    def grow(self, size: int) -> None:
-        """Starts workers until the pool has `size` threads (at most MAX_WORKERS; fewer
-        if the system refuses to create more)."""
-        if size > self.size:
-            self.size = self._grow(min(size, MAX_WORKERS))
+        self.size = self._grow(min(size, MAX_WORKERS))
+        """Threads a launch may use: the workers (fewer than asked if the system
+        refuses to create more, at most MAX_WORKERS) and the caller."""
 
     def _spin_rounds(self, spin_us: int) -> int:
         """Rounds of the workers' wait loop that take about `spin_us` microseconds."""
@@ -545,14 +539,17 @@ _pool_lock = threading.Lock()
 
 
 def thread_pool(threads: int) -> ThreadPool:
-    """The process's pool, started on first use, with at least `threads` threads."""
+    """The process's pool, started on first use with `threads` threads or one per
+    available core, whichever is more. Its size is fixed then: a later launch
+    asking for more threads gets the pool's (starting workers while other callers
+    launch kernels is not supported)."""
     global _pool
     if _pool is None:
         with _pool_lock:
             if _pool is None:
-                _pool = ThreadPool(threads, settings().thread_spin_us)
+                cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+                _pool = ThreadPool(max(threads, cores), settings().thread_spin_us)
                 atexit.register(_pool.stop)
-    _pool.grow(threads)
     return _pool
 
 

@@ -213,14 +213,13 @@ def test_threads_split_rows_and_agree(num_threads: int):
 
 
 def test_launch_splits_the_outermost_parallel_dim():
-    from mlc.runtime import cpu, threads
+    from mlc.runtime import cpu
 
     exe = mlc.compile(SOFTMAX_BIG, num_threads=4)
     (kernel,) = exe.kernels.values()
     x = np.ones((1024, 1024), np.float32)
     np.testing.assert_allclose(exe.softmax(x), 1 / 1024)
     assert exe.softmax.bound.threads_per_launch(4) == [(kernel.name, 4)]
-    assert threads.thread_pool(4).size >= 4
     assert kernel.points // cpu.MIN_POINTS_PER_THREAD >= 4
 
 

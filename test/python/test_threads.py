@@ -139,3 +139,44 @@ def test_forked_child_and_exit(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "done"
+
+
+def test_concurrent_programs_with_different_thread_counts():
+    """Python threads calling executables of 1-4 threads at once: every result
+    right, no hang (a subprocess, so a hang fails the test instead of the run).
+    This caught a lock whose i1 result lost its zero extension at -O0."""
+    script = textwrap.dedent(
+        f"""
+        import random, threading, numpy as np, mlc
+        exes = {{t: mlc.compile({MATMUL_SOFTMAX!r}, num_threads=t, cache=False) for t in (1, 2, 3, 4)}}
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((512, 256)).astype(np.float32)
+        w = (rng.standard_normal((256, 128)) * 0.1).astype(np.float32)
+        want = exes[1].f(x, w)
+        bad = []
+        def caller(seed):
+            r = random.Random(seed)
+            for _ in range(150):
+                got = exes[r.choice((1, 2, 3, 4))].f(x, w)
+                if not np.allclose(got, want, rtol=1e-5, atol=1e-6):
+                    bad.append(seed)
+        threads = [threading.Thread(target=caller, args=(s,)) for s in range(4)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print("bad", len(bad))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "bad 0"
+
+
+MATMUL_SOFTMAX = """
+func.func @f(%x: tensor<512x256xf32>, %w: tensor<256x128xf32>) -> tensor<512x128xf32> {
+  %c = nn.matmul %x, %w : tensor<512x256xf32>, tensor<256x128xf32> -> tensor<512x128xf32>
+  %s = nn.softmax %c axis = 1 : tensor<512x128xf32>
+  func.return %s : tensor<512x128xf32>
+}
+"""
