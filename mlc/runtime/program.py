@@ -468,9 +468,7 @@ class BoundProgram:
                 array = pool.empty(spec.shape, spec.dtype)
             values[number], pointers[number] = array, address_of(array)
         if self._native:
-            runner = thread_pool(num_threads)
-            table = self._table_type(len(pointers))(*pointers)
-            runner.run_steps(self._schedule(runner, num_threads), table)
+            self._run_native(pointers, num_threads)
         else:
             for step in self.steps:
                 if step.dispatch is None:  # a device kernel: it copies host arrays in and out
@@ -516,11 +514,16 @@ class BoundProgram:
             pointers[: len(arguments)] = arguments
             for number, address in zip(self.program.results, results, strict=True):
                 pointers[number] = address
-            runner = thread_pool(num_threads)
-            table = self._table_type(len(pointers))(*pointers)
-            runner.run_steps(self._schedule(runner, num_threads), table)
+            self._run_native(pointers, num_threads)
         finally:
             self._arenas.give_back(arena)
+
+    def _run_native(self, pointers: Sequence[int], num_threads: int) -> None:
+        """Every launch through the native runner, on the buffers at `pointers`
+        (by value number)."""
+        runner = thread_pool(num_threads)
+        table = self._table_type(len(pointers))(*pointers)
+        runner.run_steps(self._schedule(runner, num_threads), table)
 
     @staticmethod
     @functools.cache

@@ -547,8 +547,9 @@ def thread_pool(threads: int) -> ThreadPool:
     if _pool is None:
         with _pool_lock:
             if _pool is None:
-                cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-                _pool = ThreadPool(max(threads, cores), settings().thread_spin_us)
+                from mlc.runtime.native import available_cores
+
+                _pool = ThreadPool(max(threads, available_cores()), settings().thread_spin_us)
                 atexit.register(_pool.stop)
     return _pool
 
